@@ -1,0 +1,567 @@
+/*
+ * cfg.c -- milter-guard.conf (see cfg.h)
+ */
+#include "cfg.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "esc.h"
+#include "reply.h"
+
+#define CFG_DEFAULT_SOCKET	"unix:/run/milter-guard/milter-guard.sock"
+#define CFG_DEFAULT_UMASK	"007"
+#define CFG_DEFAULT_SAMPLE	"80"
+
+enum cfg_type {
+	CT_STRING,	/* any printable text */
+	CT_PATH,	/* an absolute path, or "" */
+	CT_BOOL,
+	CT_ULONG,
+	CT_OCTAL,
+	CT_MODE,	/* enforce | monitor */
+	CT_ERROR_ACTION,/* accept | tempfail | reject */
+	CT_AUDIT_ACTION,/* accept | tempfail */
+	CT_SOCKET,
+	CT_TEXT,	/* a reply text */
+	CT_FACILITY,
+	CT_RULE,	/* repeatable: Rule <id> attr=value ... */
+};
+
+struct cfg_key {
+	const char *name;
+	enum cfg_type type;
+	const char *def;	/* default, as it would be written */
+	unsigned long min, max;	/* CT_ULONG, CT_OCTAL */
+};
+
+enum cfg_key_id {
+	K_SOCKET, K_UMASK, K_USERID, K_PIDFILE, K_MODE, K_AUDITLOG,
+	K_SAMPLE, K_ONINTERNAL, K_ONAUDIT, K_REMOTE, K_FACILITY,
+	K_REJECTTEXT, K_TEMPFAILTEXT, K_RULE, K_COUNT
+};
+
+static const struct cfg_key cfg_keys[K_COUNT] = {
+	[K_SOCKET] = { "Socket", CT_SOCKET, CFG_DEFAULT_SOCKET, 0, 0 },
+	[K_UMASK] = { "UMask", CT_OCTAL, CFG_DEFAULT_UMASK, 0, 0777 },
+	[K_USERID] = { "UserID", CT_STRING, "", 0, 0 },
+	[K_PIDFILE] = { "PidFile", CT_PATH, "", 0, 0 },
+	[K_MODE] = { "Mode", CT_MODE, "enforce", 0, 0 },
+	[K_AUDITLOG] = { "AuditLog", CT_PATH, "", 0, 0 },
+	[K_SAMPLE] = { "AuditSampleLength", CT_ULONG, CFG_DEFAULT_SAMPLE, 16, 1024 },
+	[K_ONINTERNAL] = { "OnInternalError", CT_ERROR_ACTION, "tempfail", 0, 0 },
+	[K_ONAUDIT] = { "OnAuditFailure", CT_AUDIT_ACTION, "accept", 0, 0 },
+	[K_REMOTE] = { "AllowRemoteSocket", CT_BOOL, "no", 0, 0 },
+	[K_FACILITY] = { "SyslogFacility", CT_FACILITY, "mail", 0, 0 },
+	[K_REJECTTEXT] = { "RejectText", CT_TEXT, "", 0, 0 },
+	[K_TEMPFAILTEXT] = { "TempfailText", CT_TEXT, "", 0, 0 },
+	[K_RULE] = { "Rule", CT_RULE, NULL, 0, 0 },
+};
+
+static const char *const facilities[] = {
+	"mail", "daemon", "user", "local0", "local1", "local2", "local3",
+	"local4", "local5", "local6", "local7", NULL
+};
+
+struct cfg_parser {
+	struct cfg *cfg;
+	struct cfg_error *err;
+	unsigned line;
+	bool seen[K_COUNT];
+	bool rule_seen[RULE_COUNT];
+};
+
+static int perr(struct cfg_parser *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int
+perr(struct cfg_parser *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	p->err->line = p->line;
+	va_start(ap, fmt);
+	vsnprintf(p->err->msg, sizeof(p->err->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* An escaped copy of attacker-or-typo bytes for a message. */
+static const char *
+shown(const char *s, size_t len, char *buf, size_t size)
+{
+	esc_bytes(s, len, buf, size, NULL);
+	return buf;
+}
+
+static bool
+word_eq(const char *s, size_t len, const char *word)
+{
+	return strlen(word) == len && strncasecmp(s, word, len) == 0;
+}
+
+static int
+parse_bool(const char *v, size_t len, bool *b_r)
+{
+	if (word_eq(v, len, "yes") || word_eq(v, len, "true") ||
+	    word_eq(v, len, "on") || word_eq(v, len, "1"))
+		*b_r = true;
+	else if (word_eq(v, len, "no") || word_eq(v, len, "false") ||
+		 word_eq(v, len, "off") || word_eq(v, len, "0"))
+		*b_r = false;
+	else
+		return -1;
+	return 0;
+}
+
+static int
+parse_ulong(const char *v, size_t len, unsigned base, unsigned long *n_r)
+{
+	unsigned long n = 0;
+
+	if (len == 0 || len > 12)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		unsigned d = (unsigned)(v[i] - '0');
+
+		if (v[i] < '0' || d >= base)
+			return -1;
+		n = n * base + d;
+	}
+	*n_r = n;
+	return 0;
+}
+
+static char *
+dup_value(const char *v, size_t len)
+{
+	char *s = malloc(len + 1);
+
+	if (s != NULL) {
+		memcpy(s, v, len);
+		s[len] = '\0';
+	}
+	return s;
+}
+
+static int
+set_string(struct cfg_parser *p, char **dst, const char *v, size_t len)
+{
+	char *s = dup_value(v, len);
+
+	if (s == NULL)
+		return perr(p, "out of memory");
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+static int
+check_printable(struct cfg_parser *p, const char *key, const char *v, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
+			return perr(p, "%s: value must be printable US-ASCII", key);
+	return 0;
+}
+
+/* Rule <id> [action=...] [limit=...] [mode=...] */
+static int
+parse_rule(struct cfg_parser *p, const char *v, size_t len)
+{
+	struct policy *pol = &p->cfg->policy;
+	char buf[128];
+	size_t i = 0, n;
+	enum rule_id id;
+
+	while (i < len && v[i] != ' ' && v[i] != '\t')
+		i++;
+	if (rule_lookup(v, i, &id) < 0)
+		return perr(p, "Rule: unknown rule \"%s\" (the rules are listed "
+			    "in milter-guard.conf(5))", shown(v, i, buf, sizeof(buf)));
+	if (p->rule_seen[id])
+		return perr(p, "Rule %s: given twice", rule_table[id].name);
+	p->rule_seen[id] = true;
+	if (i == len)
+		return perr(p, "Rule %s: expected action=, limit= or mode=",
+			    rule_table[id].name);
+	while (i < len) {
+		const char *attr, *eq, *val;
+		size_t vlen;
+
+		while (i < len && (v[i] == ' ' || v[i] == '\t'))
+			i++;
+		attr = v + i;
+		for (n = 0; i + n < len && v[i + n] != ' ' && v[i + n] != '\t'; n++)
+			;
+		i += n;
+		eq = memchr(attr, '=', n);
+		if (eq == NULL)
+			return perr(p, "Rule %s: \"%s\" is not attr=value",
+				    rule_table[id].name, shown(attr, n, buf, sizeof(buf)));
+		val = eq + 1;
+		vlen = n - (size_t)(val - attr);
+		if (word_eq(attr, (size_t)(eq - attr), "action")) {
+			enum rule_action a;
+
+			if (word_eq(val, vlen, "off"))
+				a = ACTION_ACCEPT;
+			else if (rule_action_parse(val, vlen, &a) < 0 || a == ACTION_ACCEPT)
+				return perr(p, "Rule %s: action \"%s\" is not one of "
+					    "reject, tempfail, discard, quarantine, tag, log, off",
+					    rule_table[id].name, shown(val, vlen, buf, sizeof(buf)));
+			pol->rule[id].action = a;
+		} else if (word_eq(attr, (size_t)(eq - attr), "limit")) {
+			unsigned long lim;
+			const struct rule_def *d = &rule_table[id];
+
+			if (d->limit == RULE_NO_LIMIT)
+				return perr(p, "Rule %s: this rule has no limit", d->name);
+			if (parse_ulong(val, vlen, 10, &lim) < 0 ||
+			    lim < d->limit_min || lim > d->limit_max)
+				return perr(p, "Rule %s: limit \"%s\" is not a number "
+					    "from %lu to %lu", d->name,
+					    shown(val, vlen, buf, sizeof(buf)),
+					    d->limit_min, d->limit_max);
+			pol->limits.limit[id] = lim;
+		} else if (word_eq(attr, (size_t)(eq - attr), "mode")) {
+			if (word_eq(val, vlen, "monitor"))
+				pol->rule[id].monitor = true;
+			else if (word_eq(val, vlen, "enforce"))
+				pol->rule[id].monitor = false;
+			else
+				return perr(p, "Rule %s: mode must be enforce or monitor",
+					    rule_table[id].name);
+		} else {
+			return perr(p, "Rule %s: unknown attribute \"%s\" (expected "
+				    "action, limit or mode)", rule_table[id].name,
+				    shown(attr, (size_t)(eq - attr), buf, sizeof(buf)));
+		}
+	}
+	return 0;
+}
+
+static int
+set_key(struct cfg_parser *p, enum cfg_key_id k, const char *v, size_t len)
+{
+	const struct cfg_key *key = &cfg_keys[k];
+	struct cfg *cfg = p->cfg;
+	char buf[128];
+	unsigned long n;
+	const char *why;
+
+	switch (key->type) {
+	case CT_SOCKET: {
+		char err[300];
+		char *spec = dup_value(v, len);
+		int r;
+
+		if (spec == NULL)
+			return perr(p, "out of memory");
+		r = sockspec_parse(spec, &cfg->sock, err, sizeof(err));
+		free(cfg->socket);
+		cfg->socket = spec;
+		return r < 0 ? perr(p, "Socket: %s", err) : 0;
+	}
+	case CT_OCTAL:
+		if (parse_ulong(v, len, 8, &n) < 0 || n > key->max)
+			return perr(p, "%s: \"%s\" is not an octal mode from 0 to %lo",
+				    key->name, shown(v, len, buf, sizeof(buf)), key->max);
+		cfg->umask = (unsigned)n;
+		return 0;
+	case CT_ULONG:
+		if (parse_ulong(v, len, 10, &n) < 0 || n < key->min || n > key->max)
+			return perr(p, "%s: \"%s\" is not a number from %lu to %lu",
+				    key->name, shown(v, len, buf, sizeof(buf)),
+				    key->min, key->max);
+		cfg->sample_length = n;
+		return 0;
+	case CT_BOOL: {
+		bool b;
+
+		if (parse_bool(v, len, &b) < 0)
+			return perr(p, "%s: \"%s\" is not yes or no", key->name,
+				    shown(v, len, buf, sizeof(buf)));
+		cfg->allow_remote_socket = b;
+		return 0;
+	}
+	case CT_MODE:
+		if (word_eq(v, len, "enforce"))
+			cfg->policy.mode = MODE_ENFORCE;
+		else if (word_eq(v, len, "monitor"))
+			cfg->policy.mode = MODE_MONITOR;
+		else
+			return perr(p, "%s: \"%s\" is not enforce or monitor",
+				    key->name, shown(v, len, buf, sizeof(buf)));
+		return 0;
+	case CT_ERROR_ACTION:
+	case CT_AUDIT_ACTION: {
+		enum rule_action a;
+
+		if (rule_action_parse(v, len, &a) < 0 ||
+		    !(a == ACTION_ACCEPT || a == ACTION_TEMPFAIL ||
+		      (a == ACTION_REJECT && key->type == CT_ERROR_ACTION)))
+			return perr(p, "%s: \"%s\" is not %s", key->name,
+				    shown(v, len, buf, sizeof(buf)),
+				    key->type == CT_ERROR_ACTION ?
+				    "accept, tempfail or reject" : "accept or tempfail");
+		if (key->type == CT_ERROR_ACTION)
+			cfg->policy.on_internal_error = a;
+		else
+			cfg->on_audit_failure = a;
+		return 0;
+	}
+	case CT_FACILITY:
+		for (size_t i = 0; facilities[i] != NULL; i++)
+			if (word_eq(v, len, facilities[i]))
+				return set_string(p, &cfg->syslog_facility,
+						  facilities[i], strlen(facilities[i]));
+		return perr(p, "%s: \"%s\" is not mail, daemon, user or local0 to local7",
+			    key->name, shown(v, len, buf, sizeof(buf)));
+	case CT_TEXT:
+		if (!rpl_text_valid(v, len, &why))
+			return perr(p, "%s: %s", key->name, why);
+		memcpy(k == K_REJECTTEXT ? cfg->policy.reject_text :
+		       cfg->policy.tempfail_text, v, len);
+		(k == K_REJECTTEXT ? cfg->policy.reject_text :
+		 cfg->policy.tempfail_text)[len] = '\0';
+		return 0;
+	case CT_PATH:
+		if (len > 0 && v[0] != '/')
+			return perr(p, "%s: \"%s\" is not an absolute path", key->name,
+				    shown(v, len, buf, sizeof(buf)));
+		if (check_printable(p, key->name, v, len) < 0)
+			return -1;
+		return set_string(p, k == K_PIDFILE ? &cfg->pidfile : &cfg->audit_log,
+				  v, len);
+	case CT_STRING:
+		if (check_printable(p, key->name, v, len) < 0)
+			return -1;
+		return set_string(p, &cfg->user, v, len);
+	case CT_RULE:
+		return parse_rule(p, v, len);
+	}
+	return perr(p, "internal error: key type");
+}
+
+/* Cut the value at a comment, drop surrounding blanks and quotes.
+   Returns -1 on an unterminated quote. */
+static int
+clean_value(char *v, size_t *len_r)
+{
+	size_t len = *len_r, o = 0;
+	bool quoted = len > 0 && v[0] == '"';
+
+	if (!quoted) {
+		for (size_t i = 0; i < len; i++) {
+			if (v[i] == '#' && i > 0 && (v[i - 1] == ' ' || v[i - 1] == '\t')) {
+				len = i;
+				break;
+			}
+		}
+		while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+			len--;
+		*len_r = len;
+		return 0;
+	}
+	for (size_t i = 1; i < len; i++) {
+		if (v[i] == '\\' && i + 1 < len) {
+			v[o++] = v[++i];
+		} else if (v[i] == '"') {
+			/* only blanks or a comment may follow */
+			for (size_t j = i + 1; j < len; j++) {
+				if (v[j] == '#')
+					break;
+				if (v[j] != ' ' && v[j] != '\t')
+					return -1;
+			}
+			*len_r = o;
+			return 0;
+		} else {
+			v[o++] = v[i];
+		}
+	}
+	return -1;
+}
+
+static int
+parse_line(struct cfg_parser *p, char *l, size_t len)
+{
+	size_t i = 0, klen, vstart;
+	char buf[128];
+	size_t vlen;
+
+	while (i < len && (l[i] == ' ' || l[i] == '\t'))
+		i++;
+	if (i == len || l[i] == '#')
+		return 0;
+	for (klen = 0; i + klen < len && l[i + klen] != ' ' && l[i + klen] != '\t'; klen++)
+		;
+	vstart = i + klen;
+	while (vstart < len && (l[vstart] == ' ' || l[vstart] == '\t'))
+		vstart++;
+	vlen = len - vstart;
+	if (clean_value(l + vstart, &vlen) < 0)
+		return perr(p, "unterminated or misplaced double quote");
+	for (size_t k = 0; k < K_COUNT; k++) {
+		if (!word_eq(l + i, klen, cfg_keys[k].name))
+			continue;
+		if (k != K_RULE && p->seen[k])
+			return perr(p, "%s: given twice", cfg_keys[k].name);
+		p->seen[k] = true;
+		return set_key(p, (enum cfg_key_id)k, l + vstart, vlen);
+	}
+	return perr(p, "unknown key \"%s\" (the keys are listed in "
+		    "milter-guard.conf(5))", shown(l + i, klen, buf, sizeof(buf)));
+}
+
+static int
+apply_defaults(struct cfg_parser *p)
+{
+	for (size_t k = 0; k < K_COUNT; k++) {
+		if (cfg_keys[k].def == NULL)
+			continue;
+		if (set_key(p, (enum cfg_key_id)k, cfg_keys[k].def,
+			    strlen(cfg_keys[k].def)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static struct cfg *
+cfg_new(void)
+{
+	struct cfg *cfg = calloc(1, sizeof(*cfg));
+
+	if (cfg != NULL)
+		pol_init(&cfg->policy);
+	return cfg;
+}
+
+static void
+error_init(struct cfg_error *err, const char *file)
+{
+	memset(err, 0, sizeof(*err));
+	snprintf(err->file, sizeof(err->file), "%s", file);
+}
+
+int
+cfg_defaults(struct cfg **cfg_r)
+{
+	struct cfg_error err;
+
+	return cfg_load("", 0, "(defaults)", cfg_r, &err);
+}
+
+int
+cfg_load(const char *buf, size_t len, const char *file, struct cfg **cfg_r,
+	 struct cfg_error *err)
+{
+	struct cfg_parser p = { 0 };
+	char line[CFG_LINE_MAX];
+	size_t pos = 0;
+
+	*cfg_r = NULL;
+	error_init(err, file);
+	p.err = err;
+	p.cfg = cfg_new();
+	if (p.cfg == NULL)
+		return perr(&p, "out of memory");
+	if (apply_defaults(&p) < 0)
+		goto fail;
+	while (pos < len) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t raw = nl ? (size_t)(nl - (buf + pos)) : len - pos;
+		size_t l = raw;
+
+		p.line++;
+		if (l > 0 && buf[pos + l - 1] == '\r')
+			l--;
+		if (l >= sizeof(line)) {
+			perr(&p, "line longer than %d octets", CFG_LINE_MAX - 1);
+			goto fail;
+		}
+		if (memchr(buf + pos, '\0', l) != NULL) {
+			perr(&p, "NUL byte in line");
+			goto fail;
+		}
+		memcpy(line, buf + pos, l);
+		line[l] = '\0';
+		if (parse_line(&p, line, l) < 0)
+			goto fail;
+		pos += raw + (nl ? 1 : 0);
+	}
+	p.line = 0;
+	if (cfg_validate(p.cfg, err) < 0)
+		goto fail;
+	*cfg_r = p.cfg;
+	return 0;
+fail:
+	cfg_free(&p.cfg);
+	return -1;
+}
+
+int
+cfg_validate(const struct cfg *cfg, struct cfg_error *err)
+{
+	if (!cfg->allow_remote_socket && !sockspec_is_local(&cfg->sock)) {
+		err->line = 0;
+		snprintf(err->msg, sizeof(err->msg),
+			 "Socket %s listens on %s: the milter protocol has no "
+			 "authentication, so anyone who reaches it can read and "
+			 "change mail; use a unix socket or a loopback address, "
+			 "or set AllowRemoteSocket yes", cfg->socket,
+			 cfg->sock.host[0] ? "a non-loopback address" : "every address");
+		return -1;
+	}
+	return 0;
+}
+
+int
+cfg_set_socket(struct cfg *cfg, const char *spec, struct cfg_error *err)
+{
+	char msg[300];
+	char *copy;
+
+	err->line = 0;
+	if (sockspec_parse(spec, &cfg->sock, msg, sizeof(msg)) < 0) {
+		snprintf(err->msg, sizeof(err->msg), "%s", msg);
+		return -1;
+	}
+	copy = strdup(spec);
+	if (copy == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		return -1;
+	}
+	free(cfg->socket);
+	cfg->socket = copy;
+	return cfg_validate(cfg, err);
+}
+
+void
+cfg_free(struct cfg **cfgp)
+{
+	struct cfg *cfg = *cfgp;
+
+	if (cfg == NULL)
+		return;
+	free(cfg->socket);
+	free(cfg->user);
+	free(cfg->pidfile);
+	free(cfg->audit_log);
+	free(cfg->syslog_facility);
+	free(cfg);
+	*cfgp = NULL;
+}
+
+void
+cfg_error_format(const struct cfg_error *err, char *buf, size_t size)
+{
+	if (err->line > 0)
+		snprintf(buf, size, "%s:%u: %s", err->file, err->line, err->msg);
+	else
+		snprintf(buf, size, "%s: %s", err->file, err->msg);
+}

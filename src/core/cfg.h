@@ -1,0 +1,65 @@
+/*
+ * cfg.h -- milter-guard.conf: parse, validate, build an immutable config
+ *
+ * The file is lines of "Key value"; "#" starts a comment at the start of a
+ * line or after white space outside double quotes; a value may be quoted
+ * ("...", with \" and \\).  Keys are case-insensitive and come from one
+ * table {name, type, default, min, max}; each may appear once, except Rule:
+ *
+ *   Rule <rule-id> [action=<action>|off] [limit=<n>] [mode=enforce|monitor]
+ *
+ * cfg_load() takes the bytes of the file (the shell reads it) and either
+ * returns a complete, validated config or fails with file:line and a
+ * message; it never returns half a config.  Every key is documented in
+ * milter-guard.conf(5).
+ */
+#ifndef MG_CFG_H
+#define MG_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "policy.h"
+#include "sockspec.h"
+
+#define CFG_LINE_MAX 4096
+
+struct cfg {
+	char *socket;			/* as written, libmilter syntax */
+	struct sockspec sock;		/* parsed */
+	unsigned umask;
+	char *user;			/* UserID: "user[:group]", "" = none */
+	char *pidfile;			/* "" = none */
+	char *audit_log;		/* "" = no file sink */
+	unsigned long sample_length;	/* AuditSampleLength */
+	enum rule_action on_audit_failure;	/* accept or tempfail */
+	bool allow_remote_socket;
+	char *syslog_facility;		/* mail, daemon, local0..local7 */
+	struct policy policy;
+};
+
+struct cfg_error {
+	char file[256];
+	unsigned line;			/* 0: not about one line */
+	char msg[512];
+};
+
+/* Parse buf[0..len), the contents of the file named file (for messages). */
+int cfg_load(const char *buf, size_t len, const char *file, struct cfg **cfg_r,
+	     struct cfg_error *err_r);
+
+/* A config with every default (what an empty file gives). */
+int cfg_defaults(struct cfg **cfg_r);
+
+/* Replace the socket (from -p), validating it as the config would. */
+int cfg_set_socket(struct cfg *cfg, const char *spec, struct cfg_error *err_r);
+
+/* Check what only makes sense for the whole config (remote socket). */
+int cfg_validate(const struct cfg *cfg, struct cfg_error *err_r);
+
+void cfg_free(struct cfg **cfg);
+
+/* "file:line: message" (or "file: message") into buf. */
+void cfg_error_format(const struct cfg_error *err, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * esc.h -- escape attacker bytes for logs, events, replies and terminals
+ *
+ * The output is printable US-ASCII only: bytes 0x20-0x7E stand for
+ * themselves, except the backslash, which becomes "\\"; every other byte
+ * (controls, DEL, 8-bit) becomes "\xHH".  The output is capped: it never
+ * exceeds the caller's buffer and never ends inside an escape sequence.
+ * Nothing in the input terminates it: NUL, CR and LF are data.
+ */
+#ifndef MG_ESC_H
+#define MG_ESC_H
+
+#include <stddef.h>
+#include <stdbool.h>
+
+/* Escape in[0..len) into out (size outsize, NUL-terminated).  Returns the
+   length written (excluding the NUL); *consumed_r (may be NULL) receives how
+   many input bytes it covers, so consumed < len means truncated. */
+size_t esc_bytes(const char *in, size_t len, char *out, size_t outsize,
+		 size_t *consumed_r);
+
+/* True if c is a byte esc_bytes() writes as itself. */
+bool esc_is_plain(unsigned char c);
+
+#endif

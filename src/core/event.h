@@ -1,0 +1,66 @@
+/*
+ * event.h -- audit events as JSON lines
+ *
+ * One event per decision, plus lifecycle events (start, reload,
+ * reload_failed, stop).  Every string that can carry attacker bytes (HELO,
+ * sender, client name, samples) is escaped with esc_bytes() and capped
+ * before it reaches jansson, so an event is always printable ASCII and
+ * valid JSON.  The builder returns a malloc'd line ending in "\n", or NULL
+ * when memory runs out; it does no I/O (the shell writes the line).
+ *
+ * Schema version EVT_SCHEMA; fields are described in docs/audit-events.md.
+ */
+#ifndef MG_EVENT_H
+#define MG_EVENT_H
+
+#include <stddef.h>
+#include <stdbool.h>
+
+#include "finding.h"
+#include "policy.h"
+#include "reply.h"
+
+#define EVT_SCHEMA 1
+#define EVT_FIELD_MAX 320	/* escaped HELO, sender, client name */
+#define EVT_DETAIL_MAX 1024	/* escaped lifecycle values (error messages) */
+
+struct evt_time {
+	long long sec;		/* seconds since the epoch, UTC */
+	long usec;
+};
+
+/* Who and what the decision is about.  Pointers may be NULL. */
+struct evt_context {
+	const char *host;		/* this machine */
+	const char *session;		/* connection id */
+	const char *queue_id;		/* the MTA's, once known */
+	const char *client_ip;
+	unsigned client_port;
+	const char *client_name;	/* as the MTA resolved it */
+	size_t client_name_len;
+	const char *helo;
+	size_t helo_len;
+	const char *sender;
+	size_t sender_len;
+	unsigned long recipients;	/* accepted so far */
+	unsigned long message;		/* message number in the connection, from 1 */
+	size_t sample_max;		/* escaped sample cap (AuditSampleLength) */
+};
+
+/* A decision event: stage where it was taken, verdict and findings, and
+   the reply sent (NULL if none). */
+char *evt_decision(const struct evt_time *t, const struct evt_context *ctx,
+		   enum rule_stage stage, const struct policy *pol,
+		   const struct pol_verdict *v, const struct finding_list *f,
+		   const struct reply *reply);
+
+/* A lifecycle event: type is "start", "reload", "reload_failed", "stop" or
+   "audit_failure"; kv is NULL or a NULL-terminated list key, value, ... of
+   strings (values are escaped). */
+char *evt_lifecycle(const struct evt_time *t, const char *host,
+		    const char *type, const char *const *kv);
+
+/* RFC 3339 UTC with microseconds: "2026-11-23T19:35:30.123456Z". */
+void evt_format_time(const struct evt_time *t, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * finding.c -- findings and their fixed-size lists (see finding.h)
+ */
+#include "finding.h"
+
+#include <string.h>
+#include <openssl/evp.h>
+
+void
+finding_list_init(struct finding_list *list)
+{
+	list->count = 0;
+	list->dropped = 0;
+}
+
+static void
+finding_hash(struct finding *f, const char *value, size_t len)
+{
+	unsigned int outlen = 0;
+
+	f->has_sha256 = EVP_Digest(value, len, f->sha256, &outlen,
+				   EVP_sha256(), NULL) == 1 &&
+		outlen == FINDING_SHA256_LEN;
+}
+
+struct finding *
+finding_add(struct finding_list *list, enum rule_id rule, const char *field,
+	    const char *value, size_t value_len, size_t offset, size_t length,
+	    unsigned long limit, const char *detail)
+{
+	struct finding *f;
+	size_t start;
+
+	if (list->count >= FINDING_LIST_MAX) {
+		list->dropped++;
+		return NULL;
+	}
+	f = &list->items[list->count++];
+	memset(f, 0, sizeof(*f));
+	f->rule = rule;
+	f->stage = rule_table[rule].stage;
+	strncpy(f->field, field, sizeof(f->field) - 1);
+	f->length = length;
+	f->limit = limit;
+	f->offset = offset;
+	f->detail = detail;
+	f->value_len = value_len;
+	if (value != NULL) {
+		start = offset > FINDING_SAMPLE_LEAD ? offset - FINDING_SAMPLE_LEAD : 0;
+		if (start > value_len)
+			start = value_len;
+		f->sample_offset = start;
+		f->sample_len = value_len - start < FINDING_SAMPLE_RAW ?
+			value_len - start : FINDING_SAMPLE_RAW;
+		memcpy(f->sample, value + start, f->sample_len);
+		finding_hash(f, value, value_len);
+	}
+	return f;
+}
+
+void
+finding_list_append(struct finding_list *dst, const struct finding_list *src)
+{
+	for (size_t i = 0; i < src->count; i++) {
+		if (dst->count >= FINDING_LIST_MAX) {
+			dst->dropped++;
+			continue;
+		}
+		dst->items[dst->count++] = src->items[i];
+	}
+	dst->dropped += src->dropped;
+}
+
+bool
+finding_list_has(const struct finding_list *list, enum rule_id rule)
+{
+	for (size_t i = 0; i < list->count; i++)
+		if (list->items[i].rule == rule)
+			return true;
+	return false;
+}

@@ -1,0 +1,72 @@
+/*
+ * mg.h -- the milter-guard daemon: what its modules share
+ *
+ *   log.c        operational messages: syslog, or stderr with -f
+ *   audit.c      the audit sinks (AuditLog file), serialised, reopened on HUP
+ *   runtime.c    the running config: reference counted, swapped on reload
+ *   callbacks.c  libmilter callbacks: fetch context, call the core, map the
+ *                verdict in one place
+ *   signals.c    our own signal thread (SIGHUP reload, SIGTERM/SIGINT stop)
+ *   main.c       options, socket, privileges, pidfile, start and stop
+ */
+#ifndef MG_DAEMON_H
+#define MG_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <libmilter/mfapi.h>
+
+#include "core/cfg.h"
+#include "core/event.h"
+
+#define MG_NAME "milter-guard"
+
+/* --- log.c --- */
+void mg_log_open(bool to_stderr, const char *facility);
+void mg_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* --- runtime.c --- */
+struct mg_config {
+	struct cfg *cfg;
+	unsigned refs;		/* under the runtime lock */
+};
+
+struct mg_options {
+	const char *config_file;
+	const char *socket;	/* -p */
+	const char *user;	/* -u */
+	const char *pidfile;	/* -P */
+	bool foreground;	/* -f */
+};
+
+/* Load config_file with the command line overrides; on error writes
+   "file:line: message" into err. */
+int mg_config_load(const struct mg_options *opt, struct cfg **cfg_r,
+		   char *err, size_t errsize);
+void mg_runtime_set(struct cfg *cfg);		/* the first config */
+struct mg_config *mg_config_get(void);		/* takes a reference */
+void mg_config_put(struct mg_config **c);	/* drops it */
+/* Reload from the file; keeps the old config on error. */
+void mg_reload(const struct mg_options *opt);
+void mg_runtime_free(void);
+const char *mg_hostname(void);
+void mg_now(struct evt_time *t);
+
+/* --- audit.c --- */
+int mg_audit_open(const char *path, char *err, size_t errsize);
+/* Write one event line; on failure the error is logged and -1 returned. */
+int mg_audit_write(const char *line);
+/* Build-and-write helper for lifecycle events. */
+void mg_audit_lifecycle(const char *type, const char *const *kv);
+int mg_audit_reopen(const char *path);
+void mg_audit_close(void);
+
+/* --- callbacks.c --- */
+extern struct smfiDesc mg_filter;
+unsigned long mg_active_sessions(void);
+
+/* --- signals.c --- */
+int mg_signals_block(void);
+int mg_signals_start(const struct mg_options *opt, void (*shutdown)(const char *why));
+
+#endif

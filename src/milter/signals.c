@@ -1,0 +1,107 @@
+/*
+ * signals.c -- our own signal thread
+ *
+ * SIGHUP, SIGTERM and SIGINT are blocked in every thread (the mask is set
+ * before any thread starts) and taken here with sigwaitinfo(): SIGHUP
+ * reloads the config and reopens the audit log; SIGTERM and SIGINT stop
+ * libmilter's listener, give the sessions in flight up to STOP_GRACE_MS to
+ * end, and shut down as soon as they have.  sigwait.c keeps libmilter's own signal thread off them.
+ */
+#include "mg.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#define STOP_GRACE_MS 3000
+#define STOP_POLL_MS 10
+
+static sigset_t mg_sigs;
+static const struct mg_options *sig_opt;
+static void (*sig_shutdown)(const char *why);
+
+int
+mg_signals_block(void)
+{
+	sigemptyset(&mg_sigs);
+	sigaddset(&mg_sigs, SIGHUP);
+	sigaddset(&mg_sigs, SIGTERM);
+	sigaddset(&mg_sigs, SIGINT);
+	signal(SIGPIPE, SIG_IGN);
+	return pthread_sigmask(SIG_BLOCK, &mg_sigs, NULL) == 0 ? 0 : -1;
+}
+
+static void
+wait_for_sessions(void)
+{
+	struct timespec pause = { 0, STOP_POLL_MS * 1000000L };
+
+	for (int waited = 0; waited < STOP_GRACE_MS && mg_active_sessions() > 0;
+	     waited += STOP_POLL_MS)
+		nanosleep(&pause, NULL);
+	if (mg_active_sessions() > 0)
+		mg_log(LOG_WARNING, "stop: %lu sessions still open after %d ms; "
+		       "closing them (the MTA applies its milter default action)",
+		       mg_active_sessions(), STOP_GRACE_MS);
+}
+
+/* smfi_stop() waits for libmilter's listener to wake up (up to five
+   seconds), so it runs on its own thread while we wait for the sessions. */
+static void *
+stop_thread(void *arg)
+{
+	smfi_stop();
+	return NULL;
+}
+
+static void
+stop_listener(void)
+{
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, stop_thread, NULL) == 0)
+		pthread_detach(t);
+	else
+		mg_log(LOG_WARNING, "stop: cannot start a thread for smfi_stop()");
+}
+
+static void *
+signal_thread(void *arg)
+{
+	for (;;) {
+		int sig = sigwaitinfo(&mg_sigs, NULL);
+
+		if (sig < 0)
+			continue;	/* EINTR */
+		if (sig == SIGHUP) {
+			mg_log(LOG_INFO, "SIGHUP: reloading %s", sig_opt->config_file);
+			mg_reload(sig_opt);
+			continue;
+		}
+		mg_log(LOG_INFO, "%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		stop_listener();
+		wait_for_sessions();
+		sig_shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		return NULL;
+	}
+}
+
+int
+mg_signals_start(const struct mg_options *opt, void (*shutdown)(const char *why))
+{
+	pthread_t t;
+	int r;
+
+	sig_opt = opt;
+	sig_shutdown = shutdown;
+	r = pthread_create(&t, NULL, signal_thread, NULL);
+	if (r != 0) {
+		mg_log(LOG_ERR, "cannot start the signal thread: %s", strerror(r));
+		return -1;
+	}
+	pthread_detach(t);
+	return 0;
+}
