@@ -565,3 +565,9 @@ cfg_error_format(const struct cfg_error *err, char *buf, size_t size)
 	else
 		snprintf(buf, size, "%s: %s", err->file, err->msg);
 }
+
+const char *
+cfg_key_name(size_t i)
+{
+	return i < K_COUNT ? cfg_keys[i].name : NULL;
+}

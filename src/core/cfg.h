@@ -59,6 +59,9 @@ int cfg_validate(const struct cfg *cfg, struct cfg_error *err_r);
 
 void cfg_free(struct cfg **cfg);
 
+/* The keys of the table, for documentation checks: NULL past the last. */
+const char *cfg_key_name(size_t i);
+
 /* "file:line: message" (or "file: message") into buf. */
 void cfg_error_format(const struct cfg_error *err, char *buf, size_t size);
 
