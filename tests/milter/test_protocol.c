@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <libmilter/mfapi.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,14 +190,18 @@ session(void)
 	return mc;
 }
 
+/* MAIL or RCPT with at most one parameter; returns the reply letter and
+   copies a reply text into text. */
 static char
-mail(struct mclient *mc, const char *addr, const char *param, char *text, size_t size)
+envelope(struct mclient *mc, bool is_mail, const char *addr, const char *param,
+	 char *text, size_t size)
 {
 	const char *argv[] = { addr, param, NULL };
 	struct mclient_reply r = { 0 };
 	char cmd;
 
-	ck_assert_msg(mclient_mail(mc, argv, &r) == 0, "%s", mclient_error(mc));
+	ck_assert_msg((is_mail ? mclient_mail(mc, argv, &r) : mclient_rcpt(mc, argv, &r)) == 0,
+		      "%s", mclient_error(mc));
 	cmd = r.cmd;
 	if (text != NULL)
 		snprintf(text, size, "%s", r.text ? r.text : "");
@@ -204,20 +209,8 @@ mail(struct mclient *mc, const char *addr, const char *param, char *text, size_t
 	return cmd;
 }
 
-static char
-rcpt(struct mclient *mc, const char *addr, char *text, size_t size)
-{
-	const char *argv[] = { addr, NULL };
-	struct mclient_reply r = { 0 };
-	char cmd;
-
-	ck_assert_msg(mclient_rcpt(mc, argv, &r) == 0, "%s", mclient_error(mc));
-	cmd = r.cmd;
-	if (text != NULL)
-		snprintf(text, size, "%s", r.text ? r.text : "");
-	mclient_reply_clear(&r);
-	return cmd;
-}
+#define mail(mc, addr, param, text, size) envelope(mc, true, addr, param, text, size)
+#define rcpt(mc, addr, text, size) envelope(mc, false, addr, NULL, text, size)
 
 /* End of message with a queue id; returns the reply (caller clears). */
 static void

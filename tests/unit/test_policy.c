@@ -7,6 +7,7 @@
 
 #include "core/policy.h"
 #include "core/reply.h"
+#include "tu.h"
 
 static struct policy pol;
 
@@ -237,11 +238,5 @@ policy_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(policy_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run(policy_suite());
 }

@@ -9,6 +9,7 @@
 #ifndef TU_H
 #define TU_H
 
+#include <check.h>
 #include <stddef.h>
 
 #define TU_COLS_MAX 40
@@ -34,6 +35,10 @@ char *tu_read(const char *path, size_t *len_r);
    Returns the number of cases; *cases_r is malloc'd. */
 size_t tu_cases(const char *path, struct tu_case **cases_r);
 void tu_cases_free(struct tu_case *cases, size_t n);
+
+/* Run a Check suite; the exit status of a test program. */
+
+int tu_run(Suite *suite);
 
 /* Load a config file from the data tree or the source tree; aborts the
    test on any error. */
