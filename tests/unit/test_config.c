@@ -159,6 +159,34 @@ START_TEST(the_shipped_config_loads_and_names_every_key_and_rule)
 }
 END_TEST
 
+/* milter-guard.conf(5) documents every key and every rule, once. */
+START_TEST(the_man_page_documents_every_key_and_rule_once)
+{
+	char path[4096], needle[256];
+	size_t len;
+	char *text;
+
+	snprintf(path, sizeof(path), "%s/docs/milter-guard.conf.5", getenv("srcdir"));
+	text = tu_read(path, &len);
+	for (size_t i = 0; cfg_key_name(i) != NULL; i++) {
+		const char *first;
+
+		snprintf(needle, sizeof(needle), "\n.It Cm %s ", cfg_key_name(i));
+		first = strstr(text, needle);
+		ck_assert_msg(first != NULL, "milter-guard.conf.5 does not document %s",
+			      cfg_key_name(i));
+		ck_assert_msg(strstr(first + 1, needle) == NULL,
+			      "milter-guard.conf.5 documents %s twice", cfg_key_name(i));
+	}
+	for (size_t i = 0; i < RULE_COUNT; i++) {
+		snprintf(needle, sizeof(needle), "\n.It Cm %s\n", rule_table[i].name);
+		ck_assert_msg(strstr(text, needle) != NULL,
+			      "milter-guard.conf.5 does not document rule %s", rule_table[i].name);
+	}
+	free(text);
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -170,6 +198,7 @@ config_suite(void)
 	tcase_add_test(tc, an_empty_file_gives_the_documented_defaults);
 	tcase_add_test(tc, a_command_line_socket_is_validated_like_the_file);
 	tcase_add_test(tc, the_shipped_config_loads_and_names_every_key_and_rule);
+	tcase_add_test(tc, the_man_page_documents_every_key_and_rule_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
