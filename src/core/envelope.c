@@ -291,27 +291,39 @@ find_expansion(const char *s, size_t len, size_t *at_r)
 	return best;
 }
 
-/* SQL shapes: comment markers, or a quote together with a line comment or
-   a UNION SELECT (CVE-2025-26794, CVE-2025-67896). */
+/* What may follow a quote that closes an SQL string literal. */
+static const char *const sql_after_quote[] = {
+	"--", "#", ";", "or ", "and ", "union ", "union/", "or/", "and/",
+};
+
+/* SQL shapes (CVE-2025-26794, CVE-2025-67896): comment markers, or a
+   quote followed (after blanks or a parenthesis) by a line comment, a
+   statement end or OR/AND/UNION -- not a quote alone, which is atext
+   (o'brien--list@example.ie is a real address). */
 static const char *
 find_sql(const char *s, size_t len, size_t *at_r)
 {
-	size_t at, quote_at;
+	size_t at;
 
 	if (find_ci(s, len, "/*", &at) != NULL || find_ci(s, len, "*/", &at) != NULL) {
 		*at_r = at;
 		return "SQL comment";
 	}
-	if (find_ci(s, len, "'", &quote_at) == NULL)
-		return NULL;
-	if (find_ci(s, len, "--", &at) != NULL) {
-		*at_r = quote_at;
-		return "SQL quote and line comment";
-	}
-	if (find_ci(s, len, "union", &at) != NULL &&
-	    find_ci(s, len, "select", &at) != NULL) {
-		*at_r = quote_at;
-		return "SQL quote and UNION SELECT";
+	for (size_t q = 0; q < len; q++) {
+		size_t i = q + 1;
+
+		if (s[q] != '\'')
+			continue;
+		while (i < len && (s[i] == ' ' || s[i] == ')'))
+			i++;
+		for (size_t k = 0; k < sizeof(sql_after_quote) / sizeof(sql_after_quote[0]); k++) {
+			size_t n = strlen(sql_after_quote[k]);
+
+			if (len - i >= n && strncasecmp(s + i, sql_after_quote[k], n) == 0) {
+				*at_r = q;
+				return "SQL quote followed by an operator or comment";
+			}
+		}
 	}
 	return NULL;
 }
@@ -609,7 +621,9 @@ param_value_problem(const struct env_param_def *def, const char *v,
 
 /* Offset of the first byte outside the RFC 5321 4.1.2 grammar, or NOWHERE.
    Bytes >= 0x80 are left to the UTF-8 checks (RFC 6531 extends
-   esmtp-value with UTF8-non-ascii). */
+   esmtp-value with UTF8-non-ascii).  RFC 5321 also excludes "=" from a
+   value, but senders put raw "=" in ORCPT and ENVID (VERP addresses), so
+   that is left to the xtext check of param_value, which only logs. */
 static size_t
 param_grammar_bad_at(const char *s, size_t len, size_t kw_len, bool has_value)
 {
@@ -625,7 +639,7 @@ param_grammar_bad_at(const char *s, size_t len, size_t kw_len, bool has_value)
 	for (size_t i = kw_len + 1; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c < 0x80 && (c < 33 || c > 126 || c == '='))
+		if (c < 0x80 && (c < 33 || c > 126))
 			return i;
 	}
 	return NOWHERE;
