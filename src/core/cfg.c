@@ -15,6 +15,7 @@
 #define CFG_DEFAULT_SOCKET	"unix:/run/milter-guard/milter-guard.sock"
 #define CFG_DEFAULT_UMASK	"007"
 #define CFG_DEFAULT_SAMPLE	"80"
+#define CFG_DEFAULT_BODY_LIMIT	"10485760"	/* 10 MiB */
 
 enum cfg_type {
 	CT_STRING,	/* any printable text */
@@ -41,7 +42,7 @@ struct cfg_key {
 enum cfg_key_id {
 	K_SOCKET, K_UMASK, K_USERID, K_PIDFILE, K_MODE, K_AUDITLOG,
 	K_SAMPLE, K_ONINTERNAL, K_ONAUDIT, K_REMOTE, K_FACILITY,
-	K_REJECTTEXT, K_TEMPFAILTEXT, K_RULE, K_COUNT
+	K_REJECTTEXT, K_TEMPFAILTEXT, K_BODYLIMIT, K_RULE, K_COUNT
 };
 
 static const struct cfg_key cfg_keys[K_COUNT] = {
@@ -58,6 +59,7 @@ static const struct cfg_key cfg_keys[K_COUNT] = {
 	[K_FACILITY] = { "SyslogFacility", CT_FACILITY, "mail", 0, 0 },
 	[K_REJECTTEXT] = { "RejectText", CT_TEXT, "", 0, 0 },
 	[K_TEMPFAILTEXT] = { "TempfailText", CT_TEXT, "", 0, 0 },
+	[K_BODYLIMIT] = { "BodyInspectLimit", CT_ULONG, CFG_DEFAULT_BODY_LIMIT, 0, 1UL << 40 },
 	[K_RULE] = { "Rule", CT_RULE, NULL, 0, 0 },
 };
 
@@ -122,7 +124,7 @@ parse_ulong(const char *v, size_t len, unsigned base, unsigned long *n_r)
 {
 	unsigned long n = 0;
 
-	if (len == 0 || len > 12)
+	if (len == 0 || len > 15)
 		return -1;
 	for (size_t i = 0; i < len; i++) {
 		unsigned d = (unsigned)(v[i] - '0');
@@ -277,7 +279,10 @@ set_key(struct cfg_parser *p, enum cfg_key_id k, const char *v, size_t len)
 			return perr(p, "%s: \"%s\" is not a number from %lu to %lu",
 				    key->name, shown(v, len, buf, sizeof(buf)),
 				    key->min, key->max);
-		cfg->sample_length = n;
+		if (k == K_SAMPLE)
+			cfg->sample_length = n;
+		else
+			cfg->body_inspect_limit = n;
 		return 0;
 	case CT_BOOL: {
 		bool b;

@@ -32,6 +32,7 @@ struct cfg {
 	char *pidfile;			/* "" = none */
 	char *audit_log;		/* "" = no file sink */
 	unsigned long sample_length;	/* AuditSampleLength */
+	unsigned long body_inspect_limit;	/* BodyInspectLimit, octets */
 	enum rule_action on_audit_failure;	/* accept or tempfail */
 	bool allow_remote_socket;
 	char *syslog_facility;		/* mail, daemon, local0..local7 */

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "esc.h"
+#include "utf8.h"
 
 #define HELO_FIELD	"helo"
 
@@ -25,38 +26,6 @@ struct env_bytes {
 };
 
 #define NOWHERE ((size_t)-1)
-
-/* Length of the valid UTF-8 sequence at s[0..len), or 0 if invalid
-   (overlong forms, surrogates and code points past U+10FFFF included). */
-static size_t
-utf8_seq_len(const unsigned char *s, size_t len)
-{
-	unsigned char c = s[0];
-	size_t n;
-	unsigned long cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (len < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
 
 static void
 scan_bytes(const char *s, size_t len, struct env_bytes *b)
@@ -695,6 +664,14 @@ check_params(const struct limits *lim, enum rule_id base,
 		}
 		check_limit(lim, RULE_ADDR(base, RULE_MAIL_PARAM_VALUE_LENGTH),
 			    field, s, len, vlen, kw_len + 1, out);
+		{
+			size_t at;
+			const struct env_shape *shape = find_expansion(s, len, &at);
+
+			if (shape != NULL)	/* e.g. ORCPT=rfc822;${run{...}} */
+				finding_add(out, RULE_ADDR(base, RULE_MAIL_INJECTION), field,
+					    s, len, at, len, RULE_NO_LIMIT, shape->detail);
+		}
 		if (def == NULL)
 			continue;
 		const char *problem = param_value_problem(def, eq ? eq + 1 : s,

@@ -177,6 +177,14 @@ add_context(json_t *ev, const struct evt_context *ctx)
 	r |= set_escaped(ev, "helo", ctx->helo, ctx->helo_len, EVT_FIELD_MAX);
 	r |= set_escaped(ev, "sender", ctx->sender, ctx->sender_len, EVT_FIELD_MAX);
 	r |= set_int(ev, "recipients", ctx->recipients);
+	if (ctx->body_seen) {
+		json_t *body = json_object();
+
+		if (body == NULL || json_object_set_new(ev, "body", body) < 0)
+			return -1;
+		r |= set_int(body, "scanned", ctx->body_scanned);
+		r |= json_object_set_new(body, "truncated", json_boolean(ctx->body_truncated));
+	}
 	return r != 0 ? -1 : 0;
 }
 

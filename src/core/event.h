@@ -45,6 +45,9 @@ struct evt_context {
 	unsigned long recipients;	/* accepted so far */
 	unsigned long message;		/* message number in the connection, from 1 */
 	size_t sample_max;		/* escaped sample cap (AuditSampleLength) */
+	bool body_seen;			/* the body was inspected: */
+	unsigned long long body_scanned;	/* octets looked at */
+	bool body_truncated;		/* BodyInspectLimit reached */
 };
 
 /* A decision event: stage where it was taken, verdict and findings, and
@@ -55,7 +58,7 @@ char *evt_decision(const struct evt_time *t, const struct evt_context *ctx,
 		   const struct reply *reply);
 
 /* A lifecycle event: type is "start", "reload", "reload_failed", "stop" or
-   "audit_failure"; kv is NULL or a NULL-terminated list key, value, ... of
+   "internal_error"; kv is NULL or a NULL-terminated list key, value, ... of
    strings (values are escaped). */
 char *evt_lifecycle(const struct evt_time *t, const char *host,
 		    const char *type, const char *const *kv);

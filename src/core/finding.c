@@ -11,6 +11,20 @@ finding_list_init(struct finding_list *list)
 {
 	list->count = 0;
 	list->dropped = 0;
+	memset(list->dropped_rule, 0, sizeof(list->dropped_rule));
+}
+
+static void
+drop(struct finding_list *list, enum rule_id rule)
+{
+	list->dropped++;
+	list->dropped_rule[rule / 8] |= (unsigned char)(1u << (rule % 8));
+}
+
+bool
+finding_list_dropped(const struct finding_list *list, enum rule_id rule)
+{
+	return (list->dropped_rule[rule / 8] & (1u << (rule % 8))) != 0;
 }
 
 static void
@@ -32,7 +46,7 @@ finding_add(struct finding_list *list, enum rule_id rule, const char *field,
 	size_t start;
 
 	if (list->count >= FINDING_LIST_MAX) {
-		list->dropped++;
+		drop(list, rule);
 		return NULL;
 	}
 	f = &list->items[list->count++];
@@ -63,12 +77,14 @@ finding_list_append(struct finding_list *dst, const struct finding_list *src)
 {
 	for (size_t i = 0; i < src->count; i++) {
 		if (dst->count >= FINDING_LIST_MAX) {
-			dst->dropped++;
+			drop(dst, src->items[i].rule);
 			continue;
 		}
 		dst->items[dst->count++] = src->items[i];
 	}
 	dst->dropped += src->dropped;
+	for (size_t i = 0; i < sizeof(dst->dropped_rule); i++)
+		dst->dropped_rule[i] |= src->dropped_rule[i];
 }
 
 bool

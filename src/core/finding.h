@@ -44,6 +44,10 @@ struct finding_list {
 	struct finding items[FINDING_LIST_MAX];
 	size_t count;
 	size_t dropped;
+	/* The rules of the dropped findings, one bit each: the policy counts
+	   them, so padding a command with harmless findings cannot push the
+	   one that refuses it out of the list. */
+	unsigned char dropped_rule[(RULE_COUNT + 7) / 8];
 };
 
 void finding_list_init(struct finding_list *list);
@@ -58,6 +62,9 @@ struct finding *finding_add(struct finding_list *list, enum rule_id rule,
 /* Append every finding of src to dst (dropping past the cap). */
 void finding_list_append(struct finding_list *dst,
 			 const struct finding_list *src);
+
+/* True if a finding of that rule was dropped past the cap. */
+bool finding_list_dropped(const struct finding_list *list, enum rule_id rule);
 
 /* True if the list has a finding of that rule. */
 bool finding_list_has(const struct finding_list *list, enum rule_id rule);

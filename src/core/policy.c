@@ -25,6 +25,27 @@ pol_rule_action(const struct policy *pol, enum rule_id rule, bool *monitored_r)
 	return pol->rule[rule].action;
 }
 
+static void
+count_rule(const struct policy *pol, enum rule_id rule, struct pol_verdict *v)
+{
+	bool monitored;
+	enum rule_action a = pol_rule_action(pol, rule, &monitored);
+	enum rule_action done = monitored && a > ACTION_LOG ? ACTION_LOG : a;
+
+	if (a == ACTION_ACCEPT)
+		return;
+	v->counted++;
+	if (!v->has_rule || a > v->intended) {
+		v->intended = a;
+		v->rule = rule;
+	}
+	if (!v->has_rule || done > v->action) {
+		v->action = done;
+		v->applied_rule = rule;
+	}
+	v->has_rule = true;
+}
+
 void
 pol_decide(const struct policy *pol, const struct finding_list *findings,
 	   struct pol_verdict *v)
@@ -32,23 +53,13 @@ pol_decide(const struct policy *pol, const struct finding_list *findings,
 	memset(v, 0, sizeof(*v));
 	v->action = ACTION_ACCEPT;
 	v->intended = ACTION_ACCEPT;
-	for (size_t i = 0; i < findings->count; i++) {
-		enum rule_id rule = findings->items[i].rule;
-		bool monitored;
-		enum rule_action a = pol_rule_action(pol, rule, &monitored);
-		enum rule_action done = monitored && a > ACTION_LOG ? ACTION_LOG : a;
-
-		if (a == ACTION_ACCEPT)
-			continue;
-		v->counted++;
-		if (!v->has_rule || a > v->intended) {
-			v->intended = a;
-			v->rule = rule;
-			v->has_rule = true;
-		}
-		if (done > v->action)
-			v->action = done;
-	}
+	for (size_t i = 0; i < findings->count; i++)
+		count_rule(pol, findings->items[i].rule, v);
+	if (findings->dropped == 0)
+		return;
+	for (size_t r = 0; r < RULE_COUNT; r++)
+		if (finding_list_dropped(findings, (enum rule_id)r))
+			count_rule(pol, (enum rule_id)r, v);
 }
 
 bool

@@ -43,6 +43,7 @@ struct pol_verdict {
 	enum rule_action intended;	/* what the policy says, monitoring aside */
 	enum rule_id rule;		/* the finding that decided `intended` */
 	bool has_rule;			/* false if no finding counted */
+	enum rule_id applied_rule;	/* the finding that decided `action` (names the reply) */
 	size_t counted;			/* findings of rules that are on */
 };
 

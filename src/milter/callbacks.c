@@ -23,7 +23,9 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "core/body.h"
 #include "core/envelope.h"
+#include "core/hdr.h"
 #include "core/esc.h"
 #include "core/reply.h"
 
@@ -31,7 +33,6 @@
 #define MG_KEEP_SENDER	1024
 #define MG_KEEP_NAME	256
 #define MG_ARGS_MAX	64	/* ESMTP parameters examined (Sendmail passes <= 20) */
-#define MG_TAG_HEADER	"X-Milter-Guard"
 
 struct mg_smfi {
 	void *(*getpriv)(SMFICTX *);
@@ -40,14 +41,26 @@ struct mg_smfi {
 	int (*setreply)(SMFICTX *, char *, char *, char *);
 	int (*quarantine)(SMFICTX *, char *);
 	int (*addheader)(SMFICTX *, char *, char *);
+	int (*chgheader)(SMFICTX *, char *, int, char *);
 };
 
 static const struct mg_smfi smfi_libmilter = {
 	smfi_getpriv, smfi_setpriv, smfi_getsymval, smfi_setreply,
-	smfi_quarantine, smfi_addheader,
+	smfi_quarantine, smfi_addheader, smfi_chgheader,
 };
 
 static const struct mg_smfi *mg_smfi = &smfi_libmilter;
+
+/* What the message's content needs, allocated at its first header and
+   freed with the message, so idle connections stay small. */
+struct mg_content {
+	struct hdr_state hdr;
+	struct finding_list hdr_findings;	/* decided at end of headers */
+	struct body_ctx body;
+	bool body_started;
+	struct finding_list body_findings;	/* decided at end of message */
+	const struct limits *lim;
+};
 
 struct mg_msg {
 	bool active;
@@ -59,6 +72,7 @@ struct mg_msg {
 	unsigned long rcpts_seen;
 	unsigned long rcpts_accepted;
 	struct finding_list findings;	/* deferred: reported at end of message */
+	struct mg_content *content;
 };
 
 struct mg_conn {
@@ -73,7 +87,8 @@ struct mg_conn {
 	bool helo_seen;
 	unsigned long unknown_count;
 	unsigned long messages;
-	bool conn_reported;		/* the connection's findings are in an event */
+	bool conn_unreported;		/* HELO or unknown findings in no event yet */
+	unsigned long protocol;		/* SMFIP_* negotiated */
 	struct finding_list helo_findings;	/* deferred, replaced at each HELO */
 	struct finding_list unknown_findings;	/* deferred */
 	struct mg_msg msg;
@@ -141,6 +156,11 @@ event_context(const struct mg_conn *c, struct evt_context *e)
 	e->recipients = c->msg.rcpts_accepted;
 	e->message = c->msg.active ? c->msg.number : 0;
 	e->sample_max = c->config->cfg->sample_length;
+	if (c->msg.content != NULL && c->msg.content->body_started) {
+		e->body_seen = true;
+		e->body_scanned = body_scanned(&c->msg.content->body);
+		e->body_truncated = body_truncated(&c->msg.content->body);
+	}
 }
 
 /* Write a decision event; -1 if it could not be built or written. */
@@ -229,10 +249,12 @@ decide(SMFICTX *ctx, struct mg_conn *c, enum rule_stage stage,
 		finding_list_append(stage == STAGE_HELO ? &c->helo_findings :
 				    stage == STAGE_UNKNOWN ? &c->unknown_findings :
 				    &c->msg.findings, f);
+		if (stage == STAGE_HELO || stage == STAGE_UNKNOWN)
+			c->conn_unreported = true;
 		return SMFIS_CONTINUE;
 	}
 	fetch_queue_id(ctx, c);
-	has_reply = rpl_build(pol, v.action, stage, v.has_rule, v.rule, &r);
+	has_reply = rpl_build(pol, v.action, stage, v.has_rule, v.applied_rule, &r);
 	emit(c, stage, &v, f, has_reply ? &r : NULL);	/* a refusal stands even if its event fails */
 	if (has_reply)
 		set_reply(ctx, c->session, &r);
@@ -248,8 +270,37 @@ conn_of(SMFICTX *ctx)
 static void
 msg_reset(struct mg_conn *c)
 {
+	free(c->msg.content);
 	memset(&c->msg, 0, sizeof(c->msg));
 	finding_list_init(&c->msg.findings);
+}
+
+/* The message's content state, allocated on first use; NULL if memory
+   runs out (the caller maps that to OnInternalError). */
+static struct mg_content *
+content_of(struct mg_conn *c)
+{
+	struct mg_content *m = c->msg.content;
+
+	if (m != NULL)
+		return m;
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return NULL;
+	hdr_init(&m->hdr);
+	finding_list_init(&m->hdr_findings);
+	finding_list_init(&m->body_findings);
+	m->lim = &conn_policy(c)->limits;
+	c->msg.content = m;
+	return m;
+}
+
+/* The status a header or body callback returns: no reply at all when the
+   MTA agreed not to wait for one. */
+static sfsistat
+no_reply_or(const struct mg_conn *c, unsigned long nr_flag, sfsistat rs)
+{
+	return rs == SMFIS_CONTINUE && (c->protocol & nr_flag) ? SMFIS_NOREPLY : rs;
 }
 
 /* Everything deferred that the next event should carry. */
@@ -283,10 +334,14 @@ msg_flush(struct mg_conn *c, enum rule_stage stage)
 static sfsistat
 mg_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
 {
-	struct mg_conn *c = calloc(1, sizeof(*c));
+	struct mg_conn *c = conn_of(ctx);	/* from mg_negotiate() */
+	unsigned long protocol = c ? c->protocol : 0;
 
+	free(c);
+	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return internal_error(ctx, NULL, STAGE_CONNECT, "out of memory");
+	c->protocol = protocol;
 	c->config = mg_config_get();
 	if (c->config == NULL) {
 		free(c);
@@ -424,19 +479,119 @@ mg_data(SMFICTX *ctx)
 static sfsistat
 mg_header(SMFICTX *ctx, char *name, char *value)
 {
-	return SMFIS_CONTINUE;	/* no header rule yet: negotiated away */
+	struct mg_conn *c = conn_of(ctx);
+	struct mg_content *m;
+
+	if (c == NULL || (m = content_of(c)) == NULL)
+		return internal_error(ctx, c, STAGE_HEADER, c ? "out of memory" :
+				      "no connection context");
+	hdr_check_field(m->lim, &m->hdr, name, strlen(name), value, strlen(value),
+			&m->hdr_findings);
+	return no_reply_or(c, SMFIP_NR_HDR, SMFIS_CONTINUE);
 }
 
 static sfsistat
 mg_eoh(SMFICTX *ctx)
 {
-	return SMFIS_CONTINUE;
+	struct mg_conn *c = conn_of(ctx);
+	struct mg_content *m;
+	sfsistat rs;
+
+	if (c == NULL || (m = content_of(c)) == NULL)
+		return internal_error(ctx, c, STAGE_EOH, c ? "out of memory" :
+				      "no connection context");
+	hdr_check_end(m->lim, &m->hdr, &m->hdr_findings);
+	rs = decide(ctx, c, STAGE_EOH, &m->hdr_findings);
+	finding_list_init(&m->hdr_findings);
+	body_init(&m->body, m->hdr.ct_seen ? &m->hdr.ct : NULL,
+		  (unsigned)m->lim->limit[RULE_MIME_NESTING_DEPTH],
+		  c->config->cfg->body_inspect_limit);
+	m->body_started = true;
+	return rs;
 }
+
+static void
+on_part_header(void *arg, const char *name, size_t name_len, const char *value,
+	       size_t value_len, size_t value_total, unsigned depth)
+{
+	struct mg_content *m = arg;
+
+	hdr_check_part_field(m->lim, name, name_len, value, value_len, value_total,
+			     &m->body_findings);
+}
+
+static void
+on_nesting(void *arg, unsigned depth)
+{
+	struct mg_content *m = arg;
+
+	finding_add(&m->body_findings, RULE_MIME_NESTING_DEPTH, "body", NULL, 0, 0,
+		    depth, m->lim->limit[RULE_MIME_NESTING_DEPTH], NULL);
+}
+
+static void
+on_smuggling(void *arg, size_t offset)
+{
+	struct mg_content *m = arg;
+
+	finding_add(&m->body_findings, RULE_BODY_SMUGGLING, "body", NULL, 0, offset,
+		    0, RULE_NO_LIMIT, "\".\" line followed by an SMTP command");
+}
+
+static void
+on_scan_limit(void *arg, size_t offset)
+{
+	(void)arg;
+	(void)offset;	/* body_truncated() says so in the event */
+}
+
+static const struct body_handler body_events = {
+	on_part_header, on_nesting, on_smuggling, on_scan_limit,
+};
 
 static sfsistat
 mg_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
-	return SMFIS_SKIP;	/* no body rule yet: negotiated away */
+	struct mg_conn *c = conn_of(ctx);
+	struct mg_content *m;
+
+	if (c == NULL || (m = c->msg.content) == NULL || !m->body_started)
+		return c ? no_reply_or(c, SMFIP_NR_BODY, SMFIS_CONTINUE) : SMFIS_CONTINUE;
+	body_feed(&m->body, (const char *)chunk, len, &body_events, m);
+	return no_reply_or(c, SMFIP_NR_BODY, SMFIS_CONTINUE);
+}
+
+/* "rules=a,b": the distinct rules of the findings that count. */
+static void
+rule_list(const struct policy *pol, const struct finding_list *all, char *out, size_t size)
+{
+	size_t o = (size_t)snprintf(out, size, "rules=");
+
+	for (size_t i = 0; i < all->count && o < size; i++) {
+		const char *name = rule_table[all->items[i].rule].name;
+		bool monitored, dup = false;
+
+		if (pol_rule_action(pol, all->items[i].rule, &monitored) == ACTION_ACCEPT)
+			continue;
+		for (size_t j = 0; j < i; j++)
+			dup = dup || all->items[j].rule == all->items[i].rule;
+		if (!dup)
+			o += (size_t)snprintf(out + o, size - o, "%s%s",
+					      out[o - 1] == '=' ? "" : ",", name);
+	}
+}
+
+/* Remove every tag header the sender sent, last first so the indexes of
+   the ones before stay right. */
+static void
+remove_forged_tags(SMFICTX *ctx, const struct mg_conn *c)
+{
+	const struct mg_content *m = c->msg.content;
+
+	for (unsigned i = m ? m->hdr.forged_tags : 0; i > 0; i--)
+		if (mg_smfi->chgheader(ctx, HDR_TAG_NAME, (int)i, NULL) != MI_SUCCESS)
+			mg_log(LOG_WARNING, "%s: cannot remove forged %s header %u",
+			       c->session, HDR_TAG_NAME, i);
 }
 
 /* Tag and quarantine happen here, the only stage that can carry them. */
@@ -444,28 +599,16 @@ static sfsistat
 apply_eom(SMFICTX *ctx, struct mg_conn *c, const struct pol_verdict *v,
 	  const struct finding_list *all)
 {
-	char text[512];
-	size_t o = 0;
+	char rules[400], text[440];
 
+	rule_list(conn_policy(c), all, rules, sizeof(rules));
 	if (v->action == ACTION_QUARANTINE) {
-		snprintf(text, sizeof(text), "%s: %s", MG_NAME,
-			 rule_table[v->rule].name);
+		snprintf(text, sizeof(text), "%s: %s", MG_NAME, rules);
 		if (mg_smfi->quarantine(ctx, text) != MI_SUCCESS)
 			mg_log(LOG_WARNING, "%s: smfi_quarantine failed (does the MTA "
 			       "offer quarantine?); message accepted", c->session);
 	} else if (v->action == ACTION_TAG) {
-		text[0] = '\0';
-		for (size_t i = 0; i < all->count; i++) {
-			const char *name = rule_table[all->items[i].rule].name;
-
-			if (strstr(text, name) != NULL)
-				continue;
-			o += (size_t)snprintf(text + o, sizeof(text) - o, "%s%s",
-					      o ? " " : "", name);
-			if (o >= sizeof(text))
-				break;
-		}
-		if (mg_smfi->addheader(ctx, MG_TAG_HEADER, text) != MI_SUCCESS)
+		if (mg_smfi->addheader(ctx, HDR_TAG_NAME, rules) != MI_SUCCESS)
 			mg_log(LOG_WARNING, "%s: smfi_addheader failed; message "
 			       "accepted untagged", c->session);
 	}
@@ -484,11 +627,19 @@ mg_eom(SMFICTX *ctx)
 	if (c == NULL)
 		return internal_error(ctx, NULL, STAGE_EOM, "no connection context");
 	fetch_queue_id(ctx, c);
+	if (c->msg.content != NULL && c->msg.content->body_started) {
+		struct mg_content *m = c->msg.content;
+
+		body_finish(&m->body, &body_events, m);
+		finding_list_append(&c->msg.findings, &m->body_findings);
+		finding_list_init(&m->body_findings);
+	}
+	remove_forged_tags(ctx, c);
 	collect_deferred(c, &all, true);
 	pol_decide(conn_policy(c), &all, &v);
 	if (v.counted > 0) {
 		bool has_reply = rpl_build(conn_policy(c), v.action, STAGE_EOM,
-					   v.has_rule, v.rule, &r);
+					   v.has_rule, v.applied_rule, &r);
 
 		if (has_reply)
 			set_reply(ctx, c->session, &r);
@@ -501,7 +652,7 @@ mg_eom(SMFICTX *ctx)
 			set_reply(ctx, c->session, &r);
 			rs = SMFIS_TEMPFAIL;
 		}
-		c->conn_reported = true;
+		c->conn_unreported = false;
 	}
 	msg_reset(c);
 	return rs;
@@ -526,40 +677,75 @@ mg_close(SMFICTX *ctx)
 
 	if (c == NULL)
 		return SMFIS_CONTINUE;
-	msg_flush(c, STAGE_ABORT);
-	if (!c->conn_reported) {
+	if (c->config != NULL)
+		msg_flush(c, STAGE_ABORT);
+	if (c->config != NULL && c->conn_unreported) {
 		collect_deferred(c, &all, false);
 		pol_decide(conn_policy(c), &all, &v);
 		if (v.counted > 0)
 			emit(c, STAGE_CLOSE, &v, &all, NULL);
 	}
 	mg_smfi->setpriv(ctx, NULL);
-	mg_config_put(&c->config);
+	if (c->config != NULL) {	/* NULL: negotiated, never connected */
+		mg_config_put(&c->config);
+		pthread_mutex_lock(&sessions_lock);
+		sessions_active--;
+		pthread_mutex_unlock(&sessions_lock);
+	}
 	free(c);
-	pthread_mutex_lock(&sessions_lock);
-	sessions_active--;
-	pthread_mutex_unlock(&sessions_lock);
 	return SMFIS_CONTINUE;
 }
 
-/* Ask the MTA only for what the rules read: no DATA, headers or body yet;
-   the actions tag (add header) and quarantine. */
+/* True if a rule of one of the stages is on. */
+static bool
+stage_active(const struct policy *pol, enum rule_stage a, enum rule_stage b)
+{
+	for (size_t i = 0; i < RULE_COUNT; i++)
+		if ((rule_table[i].stage == a || rule_table[i].stage == b) &&
+		    pol->rule[i].action != ACTION_ACCEPT)
+			return true;
+	return false;
+}
+
+/* Ask the MTA only for what the rules read: headers with their original
+   leading space, no reply per header or body chunk (decisions wait for
+   end of headers and end of message), no DATA; no headers or body at all
+   when every rule that reads them is off.  Actions: add and change headers
+   (the tag, and removing forged ones) and quarantine. */
 static sfsistat
 mg_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	     unsigned long f2, unsigned long f3, unsigned long *pf0,
 	     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_QUARANTINE);
-	*pf1 = f1 & (SMFIP_NODATA | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY);
+	struct mg_config *config = mg_config_get();
+	struct mg_conn *c = calloc(1, sizeof(*c));
+	unsigned long want = SMFIP_NODATA | SMFIP_HDR_LEADSPC | SMFIP_NR_HDR |
+		SMFIP_NR_BODY;
+
+	if (config != NULL) {
+		const struct policy *pol = &config->cfg->policy;
+
+		if (!stage_active(pol, STAGE_HEADER, STAGE_EOH))
+			want |= SMFIP_NOHDRS;
+		if (!stage_active(pol, STAGE_BODY, STAGE_BODY))
+			want |= SMFIP_NOBODY;
+		mg_config_put(&config);
+	}
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
+	*pf1 = f1 & want;
 	*pf2 = 0;
 	*pf3 = 0;
+	if (c != NULL) {
+		c->protocol = *pf1;
+		mg_smfi->setpriv(ctx, c);
+	}
 	return SMFIS_CONTINUE;
 }
 
 struct smfiDesc mg_filter = {
 	MG_NAME,
 	SMFI_VERSION,
-	SMFIF_ADDHDRS | SMFIF_QUARANTINE,
+	SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
 	mg_connect,
 	mg_helo,
 	mg_envfrom,

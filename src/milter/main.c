@@ -30,6 +30,7 @@
 #endif
 #define DEFAULT_CONFIG SYSCONFDIR "/milter-guard.conf"
 #define OPTIONS "c:p:fnVu:P:h"
+#define MG_MAX_PACKET (1024 * 1024)	/* largest milter packet accepted */
 
 static struct mg_options opt;
 static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -204,6 +205,11 @@ open_socket(const struct cfg *cfg)
 		mg_log(LOG_ERR, "socket %s: libmilter refused it", cfg->socket);
 		return -1;
 	}
+#ifdef HAVE_SMFI_SETMAXDATASIZE
+	/* libmilter drops a connection whose packet exceeds 64 KiB: raise it,
+	   so an oversized header gets a refusal, not a dropped session. */
+	smfi_setmaxdatasize(MG_MAX_PACKET);
+#endif
 	old = umask((mode_t)cfg->umask);
 	r = smfi_opensocket(1);
 	umask(old);

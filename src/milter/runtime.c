@@ -213,7 +213,14 @@ mg_reload(const struct mg_options *opt)
 	if (mg_config_load(opt, &cfg, err, sizeof(err)) < 0) {
 		const char *kv[] = { "config", opt->config_file, "error", err, NULL };
 
+		struct mg_config *running = mg_config_get();
+
 		mg_log(LOG_ERR, "reload: %s; keeping the running configuration", err);
+		/* Still reopen the log: logrotate sends SIGHUP whatever the file. */
+		if (running != NULL && mg_audit_reopen(running->cfg->audit_log) < 0)
+			mg_log(LOG_ERR, "reload: audit log %s cannot be reopened",
+			       running->cfg->audit_log);
+		mg_config_put(&running);
 		mg_audit_lifecycle("reload_failed", kv);
 		return;
 	}

@@ -23,129 +23,28 @@
 #include <unistd.h>
 
 #include "client/mclient.h"
+#include "mgd.h"
 
-#define TIMEOUT_MS 5000
-
-static char dir[256], sock[300], conf[300], audit[300], pidfile[300];
-static pid_t daemon_pid;
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static void
-write_conf(const char *extra)
-{
-	FILE *f = fopen(conf, "w");
-
-	ck_assert_ptr_nonnull(f);
-	fprintf(f, "Socket unix:%s\nUMask 077\nAuditLog %s\n%s", sock, audit, extra);
-	fclose(f);
-}
-
-static size_t
-audit_lines(void)
-{
-	FILE *f = fopen(audit, "r");
-	size_t n = 0;
-	int c;
-
-	if (f == NULL)
-		return 0;
-	while ((c = getc(f)) != EOF)
-		n += c == '\n';
-	fclose(f);
-	return n;
-}
-
-/* The events written since line `from` (0-based), as a JSON array. */
-static json_t *
-events_since(size_t from)
-{
-	FILE *f = fopen(audit, "r");
-	json_t *arr = json_array();
-	char line[65536];
-	size_t n = 0;
-
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof(line), f) != NULL) {
-		json_error_t err;
-		json_t *ev;
-
-		if (n++ < from)
-			continue;
-		ev = json_loads(line, 0, &err);
-		ck_assert_msg(ev != NULL, "audit line %zu is not JSON: %s", n, err.text);
-		json_array_append_new(arr, ev);
-	}
-	fclose(f);
-	return arr;
-}
-
-static const char *
-str(json_t *obj, const char *key)
-{
-	json_t *v = json_object_get(obj, key);
-
-	return json_is_string(v) ? json_string_value(v) : "(missing)";
-}
-
-/* Wait (bounded) until the log has at least n lines. */
-static void
-wait_lines(size_t n)
-{
-	for (int i = 0; i < 500 && audit_lines() < n; i++)
-		sleep_ms(10);
-	ck_assert_uint_ge(audit_lines(), n);
-}
+static struct mgd d;
 
 static void
 start_daemon(void)
 {
-	const char *top = getenv("top_builddir");
-	char prog[4096], errlog[300];
-	struct stat st;
-
-	ck_assert_msg(top != NULL, "top_builddir is not set (run through make check)");
-	snprintf(dir, sizeof(dir), "/tmp/mg-protocol.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(sock, sizeof(sock), "%s/mg.sock", dir);
-	snprintf(conf, sizeof(conf), "%s/mg.conf", dir);
-	snprintf(audit, sizeof(audit), "%s/audit.json", dir);
-	snprintf(pidfile, sizeof(pidfile), "%s/mg.pid", dir);
-	snprintf(errlog, sizeof(errlog), "%s/stderr.log", dir);
-	snprintf(prog, sizeof(prog), "%s/src/milter-guard", top);
-	write_conf("");
-	daemon_pid = fork();
-	ck_assert_int_ge(daemon_pid, 0);
-	if (daemon_pid == 0) {
-		int fd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		dup2(fd, 2);
-		execl(prog, prog, "-f", "-c", conf, "-P", pidfile, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 500 && stat(sock, &st) < 0; i++)
-		sleep_ms(10);
-	ck_assert_msg(stat(sock, &st) == 0, "the daemon did not create %s", sock);
-	wait_lines(1);
+	mgd_start(&d, "");
 }
 
 static void
 stop_daemon(void)
 {
-	int status;
-
-	if (daemon_pid <= 0)
-		return;
-	kill(daemon_pid, SIGKILL);
-	waitpid(daemon_pid, &status, 0);
-	daemon_pid = 0;
+	mgd_kill(&d);
 }
+
+#define audit_lines() mgd_audit_lines(&d)
+#define wait_lines(n) mgd_wait_lines(&d, n)
+#define events_since(n) mgd_events_since(&d, n)
+#define str(o, k) mgd_str(o, k)
+#define session() mgd_session(&d)
+#define sleep_ms(ms) mgd_sleep_ms(ms)
 
 /* Reload with extra config lines; returns the event it wrote. */
 static json_t *
@@ -154,40 +53,13 @@ reload(const char *extra)
 	size_t before = audit_lines();
 	json_t *evs, *ev;
 
-	write_conf(extra);
-	kill(daemon_pid, SIGHUP);
+	mgd_write_config(&d, extra);
+	kill(d.pid, SIGHUP);
 	wait_lines(before + 1);
 	evs = events_since(before);
 	ev = json_incref(json_array_get(evs, 0));
 	json_decref(evs);
 	return ev;
-}
-
-/* A client that has negotiated like Postfix 3.7 and sent CONNECT/HELO. */
-static struct mclient *
-session(void)
-{
-	struct mclient *mc;
-	struct mclient_optneg on;
-	struct mclient_reply r = { 0 };
-	const char *err;
-	char spec[320];
-
-	snprintf(spec, sizeof(spec), "unix:%s", sock);
-	ck_assert_msg(mclient_open(spec, TIMEOUT_MS, &mc, &err) == 0, "%s", err);
-	ck_assert_msg(mclient_optneg(mc, MCLIENT_POSTFIX_VERSION, MCLIENT_POSTFIX_ACTIONS,
-				     MCLIENT_POSTFIX_PROTOCOL, &on) == 0, "%s", mclient_error(mc));
-	ck_assert_uint_eq(on.version, 6);
-	ck_assert(on.actions & SMFIF_QUARANTINE);
-	ck_assert(on.actions & SMFIF_ADDHDRS);
-	ck_assert(on.protocol & SMFIP_NOBODY);
-	ck_assert_int_eq(mclient_connect(mc, "client.test.example", '4', 50123,
-					 "192.0.2.25", &r), 0);
-	ck_assert_int_eq(r.cmd, 'c');
-	ck_assert_int_eq(mclient_helo(mc, "client.test.example", &r), 0);
-	ck_assert_int_eq(r.cmd, 'c');
-	mclient_reply_clear(&r);
-	return mc;
 }
 
 /* MAIL or RCPT with at most one parameter; returns the reply letter and
@@ -237,8 +109,14 @@ START_TEST(accepts_a_normal_message_and_writes_no_decision)
 
 	ck_assert_int_eq(mail(mc, "<alice@example.org>", "SIZE=1024", NULL, 0), 'c');
 	ck_assert_int_eq(rcpt(mc, "<bob@example.com>", NULL, 0), 'c');
-	ck_assert_int_eq(mclient_header(mc, "Subject", "hello", &r), 0);
-	ck_assert_int_eq(r.cmd, 'n');	/* negotiated away: no header rule yet */
+	ck_assert_int_eq(mclient_header(mc, "Subject", " hello", &r), 0);
+	ck_assert_int_eq(r.cmd, 0);	/* SMFIP_NR_HDR: no reply per header */
+	ck_assert_int_eq(mclient_header(mc, "From", " alice@example.org", &r), 0);
+	ck_assert_int_eq(mclient_header(mc, "Date", " Mon, 23 Nov 2026 19:00:00 +0000", &r), 0);
+	ck_assert_int_eq(mclient_eoh(mc, &r), 0);
+	ck_assert_int_eq(r.cmd, 'c');
+	ck_assert_int_eq(mclient_body(mc, "hi\r\n", 4, &r), 0);
+	ck_assert_int_eq(r.cmd, 0);	/* SMFIP_NR_BODY */
 	eom(mc, "A1B2C3", &r);
 	ck_assert_int_eq(r.cmd, 'c');
 	ck_assert_uint_eq(r.nmods, 0);
@@ -447,8 +325,8 @@ START_TEST(a_broken_reload_keeps_the_running_policy_and_says_where)
 	json_decref(ev);
 	ev = reload("Mode enforce\nRule mail.injection action=bogus\n");
 	ck_assert_str_eq(str(ev, "type"), "reload_failed");
-	snprintf(msg, sizeof(msg), "%s:5: Rule mail.injection: action \"bogus\" is not one "
-		 "of reject, tempfail, discard, quarantine, tag, log, off", conf);
+	snprintf(msg, sizeof(msg), "%s:2: Rule mail.injection: action \"bogus\" is not one "
+		 "of reject, tempfail, discard, quarantine, tag, log, off", d.conf);
 	ck_assert_str_eq(str(ev, "error"), msg);
 	json_decref(ev);
 	mc = session();		/* still monitor mode: nothing refused */
@@ -477,7 +355,7 @@ START_TEST(quarantines_and_tags_at_end_of_message)
 	ck_assert_int_eq(r.cmd, 'c');
 	ck_assert_uint_eq(r.nmods, 1);
 	ck_assert_int_eq(r.mods[0].cmd, 'q');
-	ck_assert_str_eq(r.mods[0].a, "milter-guard: mail.local_part_length");
+	ck_assert_str_eq(r.mods[0].a, "milter-guard: rules=mail.local_part_length");
 	mclient_reply_clear(&r);
 	finish(&mc);
 	json_decref(reload("Rule mail.local_part_length action=tag\n"));
@@ -488,7 +366,7 @@ START_TEST(quarantines_and_tags_at_end_of_message)
 	ck_assert_uint_eq(r.nmods, 1);
 	ck_assert_int_eq(r.mods[0].cmd, 'h');
 	ck_assert_str_eq(r.mods[0].a, "X-Milter-Guard");
-	ck_assert_str_eq(r.mods[0].b, "mail.local_part_length");
+	ck_assert_str_eq(r.mods[0].b, "rules=mail.local_part_length");
 	mclient_reply_clear(&r);
 	finish(&mc);
 	json_decref(reload(""));
@@ -520,12 +398,12 @@ START_TEST(survives_a_storm_of_sighup)
 	struct mclient *mc;
 
 	for (int i = 0; i < 50; i++) {
-		kill(daemon_pid, SIGHUP);
+		kill(d.pid, SIGHUP);
 		if (i % 10 == 0)
 			sleep_ms(5);
 	}
 	sleep_ms(200);
-	ck_assert_int_eq(kill(daemon_pid, 0), 0);
+	ck_assert_int_eq(kill(d.pid, 0), 0);
 	mc = session();
 	ck_assert_int_eq(mail(mc, "<;sleep 66;>", NULL, NULL, 0), 'y');
 	finish(&mc);
@@ -541,20 +419,271 @@ START_TEST(stops_cleanly_on_sigterm)
 	json_t *evs;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	kill(daemon_pid, SIGTERM);
-	ck_assert_int_eq(waitpid(daemon_pid, &status, 0), daemon_pid);
+	kill(d.pid, SIGTERM);
+	ck_assert_int_eq(waitpid(d.pid, &status, 0), d.pid);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	daemon_pid = 0;
+	d.pid = 0;
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
 	/* Not a timing test: only that it does not sit in libmilter's poll. */
 	ck_assert_int_lt(t1.tv_sec - t0.tv_sec, 4);
-	ck_assert_int_ne(stat(pidfile, &st), 0);
-	ck_assert_int_ne(stat(sock, &st), 0);
+	ck_assert_int_ne(stat(d.pidfile, &st), 0);
+	ck_assert_int_ne(stat(d.sock, &st), 0);
 	evs = events_since(before);
 	ck_assert_str_eq(str(json_array_get(evs, 0), "type"), "stop");
 	ck_assert_str_eq(str(json_array_get(evs, 0), "reason"), "SIGTERM");
 	json_decref(evs);
+}
+END_TEST
+
+/* --- crafted headers ------------------------------------------------------- */
+
+struct hcase {
+	const char *name;
+	void (*make)(char *buf, size_t size, const char **hname_r, unsigned *repeat_r);
+	const char *stage;	/* where the decision falls: "eoh" or "eom" */
+	const char *applied;
+	const char *rule;	/* the deciding rule */
+};
+
+static void
+fill(char *buf, size_t size, const char *prefix, const char *unit, size_t n, const char *suffix)
+{
+	size_t o = (size_t)snprintf(buf, size, "%s", prefix);
+
+	for (size_t i = 0; i < n && o < size; i++)
+		o += (size_t)snprintf(buf + o, size - o, "%s", unit);
+	snprintf(buf + o, size - o, "%s", suffix);
+}
+
+static void
+nested_angles(char *b, size_t n, const char **h, unsigned *rep)
+{
+	size_t o;
+
+	*h = "To"; *rep = 1;
+	fill(b, n, " ", "<>", 300, "");
+	o = strlen(b);
+	fill(b + o, n - o, "", "(", 300, "");
+	o = strlen(b);
+	fill(b + o, n - o, "", ")", 300, " <bob@example.com>");
+}
+
+static void
+two_from_mailboxes(char *b, size_t n, const char **h, unsigned *rep)
+{
+	*h = "From"; *rep = 1;
+	snprintf(b, n, " a@gmail.com, b@attacker.example");
+}
+
+static void
+mailsploit(char *b, size_t n, const char **h, unsigned *rep)
+{
+	*h = "From"; *rep = 1;
+	snprintf(b, n, " =?utf-8?b?cG90dXNAd2hpdGVob3VzZS5nb3Y=?==?utf-8?Q?=00?="
+		 "=?utf-8?b?cG90dXNAd2hpdGVob3VzZS5nb3Y=?=@mailsploit.com");
+}
+
+static void
+long_line(char *b, size_t n, const char **h, unsigned *rep)
+{
+	*h = "X-Long"; *rep = 1;
+	fill(b, n, " ", "x", 5000, "");
+}
+
+static void
+huge_value(char *b, size_t n, const char **h, unsigned *rep)
+{
+	*h = "X-Huge"; *rep = 1;
+	fill(b, n, " ", "0123456789abcdef\n ", 100 * 1024 / 18, "");
+}
+
+static void
+many_fields(char *b, size_t n, const char **h, unsigned *rep)
+{
+	*h = "X-Many"; *rep = 2000;
+	snprintf(b, n, " field");
+}
+
+static void
+injected_bcc(char *b, size_t n, const char **h, unsigned *rep)
+{
+	*h = "Subject"; *rep = 1;
+	snprintf(b, n, " hello\nBcc: victim@example.net");
+}
+
+static void
+long_boundary(char *b, size_t n, const char **h, unsigned *rep)
+{
+	*h = "Content-Type"; *rep = 1;
+	fill(b, n, " multipart/mixed; boundary=\"", "b", 200, "\"");
+}
+
+static void
+rfc2231_flood(char *b, size_t n, const char **h, unsigned *rep)
+{
+	size_t o = (size_t)snprintf(b, n, " application/octet-stream");
+
+	*h = "Content-Type"; *rep = 1;
+	for (int i = 0; i < 500 && o < n; i++)
+		o += (size_t)snprintf(b + o, n - o, ";\n name*%d=\"x\"", i);
+}
+
+static void
+dkim_z_tag(char *b, size_t n, const char **h, unsigned *rep)
+{
+	*h = "DKIM-Signature"; *rep = 1;
+	fill(b, n, " v=1; a=rsa-sha256; d=example.org; s=s1; z=", "A", 40 * 1024,
+	     "; bh=AAAA; b=AAAA");
+}
+
+static void
+many_auth_results(char *b, size_t n, const char **h, unsigned *rep)
+{
+	*h = "Authentication-Results"; *rep = 50;
+	snprintf(b, n, " mx.example.org; spf=pass smtp.mailfrom=example.org");
+}
+
+static const struct hcase hcases[] = {
+	{ "to_with_300_nested_angle_and_comment_pairs", nested_angles, "eoh", "reject",
+	  "header.address_comment_depth" },
+	{ "from_with_two_mailboxes_and_no_sender", two_from_mailboxes, "eom", "quarantine",
+	  "header.from_multiple" },
+	{ "mailsploit_from_decoding_to_nul", mailsploit, "eoh", "reject",
+	  "header.encoded_word_control" },
+	{ "header_line_of_5000_octets", long_line, "eoh", "reject", "header.line_length_hard" },
+	{ "value_of_100_kib", huge_value, "eoh", "reject", "header.value_length" },
+	{ "two_thousand_fields", many_fields, "eoh", "reject", "header.count" },
+	{ "lf_injected_bcc_in_subject", injected_bcc, "eoh", "reject", "header.bare_lf" },
+	{ "mime_boundary_of_200_characters", long_boundary, "eoh", "reject",
+	  "mime.boundary_length_hard" },
+	{ "five_hundred_rfc2231_continuations", rfc2231_flood, "eoh", "reject",
+	  "mime.rfc2231_continuations" },
+	{ "dkim_signature_with_40_kib_z_tag", dkim_z_tag, "eoh", "reject", "auth.tag_length" },
+	{ "fifty_authentication_results", many_auth_results, "eom", "quarantine", "auth.count" },
+};
+
+/* A message with the ordinary fields plus the crafted one(s). */
+static void
+send_crafted(struct mclient *mc, const struct hcase *hc, struct mclient_reply *r)
+{
+	static char value[200 * 1024];
+	const char *hname;
+	unsigned repeat;
+	const char *macros[] = { "i", "CRAFT1", NULL };
+
+	hc->make(value, sizeof(value), &hname, &repeat);
+	ck_assert_int_eq(mail(mc, "<alice@example.org>", NULL, NULL, 0), 'c');
+	ck_assert_int_eq(rcpt(mc, "<bob@example.com>", NULL, 0), 'c');
+	if (strcmp(hname, "From") != 0)
+		ck_assert_int_eq(mclient_header(mc, "From", " Alice <alice@example.org>", r), 0);
+	ck_assert_int_eq(mclient_header(mc, "Date", " Mon, 23 Nov 2026 19:00:00 +0000", r), 0);
+	for (unsigned i = 0; i < repeat; i++)
+		ck_assert_msg(mclient_header(mc, hname, value, r) == 0, "%s", mclient_error(mc));
+	ck_assert_int_eq(mclient_macros(mc, 'E', macros), 0);
+	ck_assert_msg(mclient_eoh(mc, r) == 0, "%s", mclient_error(mc));
+	if (r->cmd != 'c')
+		return;		/* decided at end of headers */
+	ck_assert_int_eq(mclient_body(mc, "hello\r\n", 7, r), 0);
+	ck_assert_msg(mclient_eom(mc, r) == 0, "%s", mclient_error(mc));
+}
+
+static bool
+has_finding(json_t *ev, const char *rule)
+{
+	json_t *f;
+	size_t i;
+
+	json_array_foreach(json_object_get(ev, "findings"), i, f)
+		if (strcmp(str(f, "rule"), rule) == 0)
+			return true;
+	return false;
+}
+
+START_TEST(refuses_or_quarantines_each_crafted_header_with_one_event)
+{
+	const struct hcase *hc = &hcases[_i];
+	size_t before = audit_lines();
+	struct mclient *mc = session();
+	struct mclient_reply r = { 0 };
+	json_t *evs, *ev;
+
+	send_crafted(mc, hc, &r);
+	if (strcmp(hc->applied, "reject") == 0) {
+		ck_assert_msg(r.cmd == 'y', "%s: got %s", hc->name, mclient_reply_name(r.cmd));
+		ck_assert_msg(strncmp(r.text, "550 5.7.1 ", 10) == 0, "%s: %s", hc->name, r.text);
+	} else {
+		ck_assert_msg(r.cmd == 'c', "%s: got %s", hc->name, mclient_reply_name(r.cmd));
+		ck_assert_msg(r.nmods >= 1 && r.mods[r.nmods - 1].cmd == 'q', "%s: not quarantined",
+			      hc->name);
+	}
+	mclient_reply_clear(&r);
+	if (strcmp(hc->stage, "eoh") == 0)
+		mclient_abort(mc);
+	finish(&mc);
+	sleep_ms(50);
+	evs = events_since(before);
+	ck_assert_msg(json_array_size(evs) == 1, "%s: %zu events", hc->name, json_array_size(evs));
+	ev = json_array_get(evs, 0);
+	ck_assert_str_eq(str(ev, "stage"), hc->stage);
+	ck_assert_str_eq(str(ev, "applied"), hc->applied);
+	ck_assert_msg(has_finding(ev, hc->rule), "%s: no %s finding (rule %s)", hc->name,
+		      hc->rule, str(ev, "rule"));
+	json_decref(evs);
+}
+END_TEST
+
+START_TEST(tags_and_removes_the_tag_a_sender_forged)
+{
+	struct mclient *mc;
+	struct mclient_reply r = { 0 };
+
+	json_decref(reload("Rule header.singleton_repeated action=tag\n"));
+	mc = session();
+	ck_assert_int_eq(mail(mc, "<alice@example.org>", NULL, NULL, 0), 'c');
+	ck_assert_int_eq(rcpt(mc, "<bob@example.com>", NULL, 0), 'c');
+	ck_assert_int_eq(mclient_header(mc, "From", " alice@example.org", &r), 0);
+	ck_assert_int_eq(mclient_header(mc, "X-Milter-Guard", " rules=none", &r), 0);
+	ck_assert_int_eq(mclient_header(mc, "Date", " Mon, 23 Nov 2026 19:00:00 +0000", &r), 0);
+	ck_assert_int_eq(mclient_header(mc, "Date", " Mon, 23 Nov 2026 19:00:01 +0000", &r), 0);
+	ck_assert_int_eq(mclient_eoh(mc, &r), 0);
+	ck_assert_int_eq(r.cmd, 'c');
+	eom(mc, "TAG1", &r);
+	ck_assert_int_eq(r.cmd, 'c');
+	ck_assert_uint_eq(r.nmods, 2);
+	ck_assert_int_eq(r.mods[0].cmd, 'm');	/* the forged one, deleted */
+	ck_assert_str_eq(r.mods[0].a, "X-Milter-Guard");
+	ck_assert_uint_eq(r.mods[0].index, 1);
+	ck_assert_str_eq(r.mods[0].b ? r.mods[0].b : "", "");
+	ck_assert_int_eq(r.mods[1].cmd, 'h');
+	ck_assert_str_eq(r.mods[1].a, "X-Milter-Guard");
+	ck_assert_str_eq(r.mods[1].b, "rules=header.singleton_repeated");
+	mclient_reply_clear(&r);
+	finish(&mc);
+	json_decref(reload(""));
+}
+END_TEST
+
+START_TEST(finds_smuggling_in_the_body_and_quarantines)
+{
+	struct mclient *mc = session();
+	struct mclient_reply r = { 0 };
+	static const char body[] = "hello\r\n.\r\nMAIL FROM:<admin@example.org>\r\n"
+		"RCPT TO:<victim@example.net>\r\nDATA\r\n";
+
+	ck_assert_int_eq(mail(mc, "<alice@example.org>", NULL, NULL, 0), 'c');
+	ck_assert_int_eq(rcpt(mc, "<bob@example.com>", NULL, 0), 'c');
+	ck_assert_int_eq(mclient_header(mc, "From", " alice@example.org", &r), 0);
+	ck_assert_int_eq(mclient_header(mc, "Date", " Mon, 23 Nov 2026 19:00:00 +0000", &r), 0);
+	ck_assert_int_eq(mclient_eoh(mc, &r), 0);
+	ck_assert_int_eq(mclient_body(mc, body, sizeof(body) - 1, &r), 0);
+	eom(mc, "SMUG1", &r);
+	ck_assert_int_eq(r.cmd, 'c');
+	ck_assert_uint_eq(r.nmods, 1);
+	ck_assert_int_eq(r.mods[0].cmd, 'q');
+	ck_assert_str_eq(r.mods[0].a, "milter-guard: rules=body.smuggling");
+	mclient_reply_clear(&r);
+	finish(&mc);
 }
 END_TEST
 
@@ -577,6 +706,10 @@ protocol_suite(void)
 	tcase_add_test(tc, a_broken_reload_keeps_the_running_policy_and_says_where);
 	tcase_add_test(tc, quarantines_and_tags_at_end_of_message);
 	tcase_add_test(tc, tempfails_recipients_past_the_limit_with_452);
+	tcase_add_loop_test(tc, refuses_or_quarantines_each_crafted_header_with_one_event, 0,
+			    (int)(sizeof(hcases) / sizeof(hcases[0])));
+	tcase_add_test(tc, tags_and_removes_the_tag_a_sender_forged);
+	tcase_add_test(tc, finds_smuggling_in_the_body_and_quarantines);
 	tcase_add_test(tc, survives_a_storm_of_sighup);
 	tcase_add_test(tc, stops_cleanly_on_sigterm);
 	suite_add_tcase(s, tc);

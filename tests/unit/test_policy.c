@@ -100,6 +100,42 @@ START_TEST(a_rule_that_is_off_does_not_count)
 }
 END_TEST
 
+/* Padding a command with harmless findings must not push the one that
+   refuses it past the list's cap. */
+START_TEST(a_finding_dropped_past_the_cap_still_counts)
+{
+	struct finding_list f;
+	struct pol_verdict v;
+
+	finding_list_init(&f);
+	for (int i = 0; i < FINDING_LIST_MAX; i++)
+		add(&f, RULE_MAIL_INVALID_UTF8);	/* log */
+	ck_assert_ptr_null(finding_add(&f, RULE_MAIL_CONTROL, "param:X", "x", 1, 0, 1,
+				       RULE_NO_LIMIT, NULL));
+	ck_assert_uint_eq(f.dropped, 1);
+	pol_decide(&pol, &f, &v);
+	ck_assert_int_eq(v.action, ACTION_REJECT);
+	ck_assert_int_eq(v.rule, RULE_MAIL_CONTROL);
+}
+END_TEST
+
+START_TEST(the_reply_names_the_rule_that_was_applied_not_a_monitored_one)
+{
+	struct finding_list f;
+	struct pol_verdict v;
+
+	pol.rule[RULE_MAIL_INJECTION].monitor = true;
+	pol.rule[RULE_MAIL_SYNTAX].action = ACTION_TEMPFAIL;
+	finding_list_init(&f);
+	add(&f, RULE_MAIL_INJECTION);
+	add(&f, RULE_MAIL_SYNTAX);
+	pol_decide(&pol, &f, &v);
+	ck_assert_int_eq(v.action, ACTION_TEMPFAIL);
+	ck_assert_int_eq(v.applied_rule, RULE_MAIL_SYNTAX);
+	ck_assert_int_eq(v.rule, RULE_MAIL_INJECTION);
+}
+END_TEST
+
 START_TEST(only_reject_tempfail_and_discard_act_at_once)
 {
 	ck_assert(pol_is_immediate(ACTION_REJECT));
@@ -220,6 +256,8 @@ policy_suite(void)
 	tcase_add_test(tc, a_monitored_rule_does_not_hide_an_enforced_one);
 	tcase_add_test(tc, a_rule_that_is_off_does_not_count);
 	tcase_add_test(tc, only_reject_tempfail_and_discard_act_at_once);
+	tcase_add_test(tc, a_finding_dropped_past_the_cap_still_counts);
+	tcase_add_test(tc, the_reply_names_the_rule_that_was_applied_not_a_monitored_one);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tr, setup, NULL);
 	tcase_add_test(tr, rejects_a_sender_with_553_5_1_7_naming_the_rule);

@@ -1,0 +1,311 @@
+/*
+ * addr.c -- tokenizer and summary of RFC 5322 address headers (see addr.h)
+ *
+ * The tokenizer looks at each byte once; comment nesting is a counter.
+ * The summary is a small state machine over the tokens: the angle-bracket
+ * depth, and for the current address (the tokens between two commas at
+ * angle depth 0) whether it has an <...>, an '@' outside one, and the
+ * first "=?" that would be in its addr-spec if it turns out to be bare.
+ */
+#include "addr.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+static const char err_quote[] = "unterminated quoted string";
+static const char err_comment[] = "unterminated comment";
+static const char err_literal[] = "unterminated domain literal";
+static const char err_depth[] = "comment nested deeper than ADDR_DEPTH_MAX";
+
+static bool
+is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static bool
+is_special(char c)
+{
+	return c == '<' || c == '>' || c == '@' || c == ',' || c == ';' ||
+		c == ':' || c == '.';
+}
+
+/* Bytes that end an atom. */
+static bool
+ends_atom(char c)
+{
+	return is_blank(c) || is_special(c) || c == '"' || c == '(' || c == '[';
+}
+
+void
+addr_init(struct addr_ctx *ctx, const char *s, size_t len)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->s = s;
+	ctx->len = len;
+}
+
+const char *
+addr_error(const struct addr_ctx *ctx)
+{
+	return ctx->error;
+}
+
+size_t
+addr_error_offset(const struct addr_ctx *ctx)
+{
+	return ctx->error_offset;
+}
+
+static int
+fail(struct addr_ctx *ctx, const char *msg, size_t offset)
+{
+	ctx->error = msg;
+	ctx->error_offset = offset;
+	ctx->pos = ctx->len;
+	return -1;
+}
+
+/* Scan a "..." or [...] starting at s[i] up to its closing byte; returns
+   the offset past it, or 0 if unterminated. */
+static size_t
+scan_delimited(const char *s, size_t len, size_t i, char close,
+	       size_t *escapes)
+{
+	for (i++; i < len; i++) {
+		if (s[i] == '\\') {
+			if (++i == len)
+				return 0;
+			(*escapes)++;
+		} else if (s[i] == close) {
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+/* Scan a comment starting at s[i]; returns the offset past it, 0 if
+   unterminated, or (size_t)-1 with *at_r set if nested past the cap. */
+static size_t
+scan_comment(const char *s, size_t len, size_t i, unsigned *depth_r,
+	     size_t *escapes, size_t *at_r)
+{
+	unsigned level = 0;
+
+	*depth_r = 0;
+	for (; i < len; i++) {
+		if (s[i] == '\\') {
+			if (++i == len)
+				return 0;
+			(*escapes)++;
+		} else if (s[i] == '(') {
+			if (++level > ADDR_DEPTH_MAX) {
+				*at_r = i;
+				return (size_t)-1;
+			}
+			if (level > *depth_r)
+				*depth_r = level;
+		} else if (s[i] == ')') {
+			if (--level == 0)
+				return i + 1;
+		}
+	}
+	return 0;
+}
+
+int
+addr_next(struct addr_ctx *ctx, struct addr_token *tok_r)
+{
+	const char *s = ctx->s;
+	size_t len = ctx->len, i = ctx->pos, end, at = 0;
+
+	if (ctx->error != NULL)
+		return -1;
+	while (i < len && is_blank(s[i]))
+		i++;
+	ctx->pos = i;
+	if (i == len)
+		return 0;
+	memset(tok_r, 0, sizeof(*tok_r));
+	tok_r->s = s + i;
+	tok_r->offset = i;
+	switch (s[i]) {
+	case '"':
+		tok_r->type = ADDR_QUOTED;
+		end = scan_delimited(s, len, i, '"', &tok_r->escapes);
+		if (end == 0)
+			return fail(ctx, err_quote, i);
+		break;
+	case '[':
+		tok_r->type = ADDR_LITERAL;
+		end = scan_delimited(s, len, i, ']', &tok_r->escapes);
+		if (end == 0)
+			return fail(ctx, err_literal, i);
+		break;
+	case '(':
+		tok_r->type = ADDR_COMMENT;
+		end = scan_comment(s, len, i, &tok_r->depth, &tok_r->escapes, &at);
+		if (end == (size_t)-1)
+			return fail(ctx, err_depth, at);
+		if (end == 0)
+			return fail(ctx, err_comment, i);
+		break;
+	default:
+		if (is_special(s[i])) {
+			tok_r->type = ADDR_SPECIAL;
+			tok_r->special = s[i];
+			end = i + 1;
+			break;
+		}
+		tok_r->type = ADDR_ATOM;
+		for (end = i; end < len && !ends_atom(s[end]); end++) {
+			if (s[end] == '\\') {
+				tok_r->escapes++;
+				if (end + 1 < len)
+					end++;
+			}
+		}
+		break;
+	}
+	tok_r->len = end - i;
+	ctx->pos = end;
+	return 1;
+}
+
+/* --- the summary --------------------------------------------------------- */
+
+struct addr_state {
+	size_t angle_depth;
+	bool angle_at;		/* '@' inside the current outermost <...> */
+	bool in_group;
+	bool has_angle;		/* the current address has an <...> */
+	bool bare_at;		/* ... an '@' at angle depth 0 */
+	size_t pending_ew;	/* ... first "=?" at angle depth 0 */
+	bool prev_open;		/* the last token but comments was '<' */
+};
+
+static size_t
+find_ew(const struct addr_token *t)
+{
+	for (size_t i = 0; i + 1 < t->len; i++)
+		if (t->s[i] == '=' && t->s[i + 1] == '?')
+			return t->offset + i;
+	return ADDR_NOWHERE;
+}
+
+static void
+note_ew(struct addr_summary *sum, size_t at)
+{
+	if (sum->ew_in_addrspec_at == ADDR_NOWHERE)
+		sum->ew_in_addrspec_at = at;
+}
+
+static void
+start_address(struct addr_state *st)
+{
+	st->has_angle = st->bare_at = false;
+	st->pending_ew = ADDR_NOWHERE;
+}
+
+/* The current address ends (at ',', ';' or the end of the input). */
+static void
+end_address(struct addr_state *st, struct addr_summary *sum)
+{
+	if (st->angle_depth > 0 && st->angle_at)
+		sum->mailboxes++;	/* "<a@b" left open at the end */
+	else if (!st->has_angle && st->bare_at) {
+		sum->mailboxes++;
+		if (st->pending_ew != ADDR_NOWHERE)
+			note_ew(sum, st->pending_ew);
+	}
+	start_address(st);
+}
+
+static void
+summarize_special(struct addr_state *st, struct addr_summary *sum, char c)
+{
+	switch (c) {
+	case '<':
+		sum->angle_open++;
+		if (++st->angle_depth > sum->max_angle_depth)
+			sum->max_angle_depth = st->angle_depth;
+		if (st->angle_depth == 1) {
+			st->angle_at = false;
+			st->has_angle = true;
+			st->pending_ew = ADDR_NOWHERE; /* it was a display name */
+		}
+		break;
+	case '>':
+		sum->angle_close++;
+		if (st->prev_open)
+			sum->empty_angle_pairs++;
+		if (st->angle_depth > 0 && --st->angle_depth == 0 &&
+		    st->angle_at) {
+			sum->mailboxes++;
+			st->angle_at = false;
+		}
+		break;
+	case '@':
+		if (st->angle_depth > 0)
+			st->angle_at = true;
+		else
+			st->bare_at = true;
+		break;
+	case ',':
+		if (st->angle_depth == 0)
+			end_address(st, sum);
+		break;
+	case ';':
+		if (st->angle_depth == 0) {
+			end_address(st, sum);
+			st->in_group = false;
+		}
+		break;
+	case ':':
+		if (st->angle_depth == 0 && !st->in_group) {
+			sum->groups++;
+			st->in_group = true;
+			start_address(st);	/* what came before is its name */
+		}
+		break;
+	}
+}
+
+void
+addr_summarize(const char *s, size_t len, struct addr_summary *sum)
+{
+	struct addr_ctx ctx;
+	struct addr_token t;
+	struct addr_state st;
+
+	memset(sum, 0, sizeof(*sum));
+	memset(&st, 0, sizeof(st));
+	sum->ew_in_addrspec_at = ADDR_NOWHERE;
+	start_address(&st);
+	addr_init(&ctx, s, len);
+	while (addr_next(&ctx, &t) == 1) {
+		sum->tokens++;
+		sum->backslashes += t.escapes;
+		if (t.type == ADDR_COMMENT) {
+			if (t.depth > sum->max_comment_depth)
+				sum->max_comment_depth = t.depth;
+			continue;
+		}
+		if (t.type == ADDR_SPECIAL) {
+			summarize_special(&st, sum, t.special);
+		} else {
+			size_t at = find_ew(&t);
+
+			if (at != ADDR_NOWHERE && st.angle_depth > 0)
+				note_ew(sum, at);
+			else if (at != ADDR_NOWHERE && st.pending_ew == ADDR_NOWHERE)
+				st.pending_ew = at;
+		}
+		st.prev_open = t.type == ADDR_SPECIAL && t.special == '<';
+	}
+	end_address(&st, sum);
+	sum->error = addr_error(&ctx);
+	sum->error_offset = addr_error_offset(&ctx);
+	if (sum->error == err_depth)
+		sum->max_comment_depth = ADDR_DEPTH_MAX + 1;
+}

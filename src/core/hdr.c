@@ -1,0 +1,500 @@
+/*
+ * hdr.c -- checks of header fields (see hdr.h)
+ *
+ * Each field goes through the same steps: the name; the physical lines and
+ * the value's length; one pass over the bytes (bare CR, bare LF, NUL,
+ * controls, UTF-8); then what its name calls for (address tokenizer,
+ * encoded-words, Content-Type parameters, DKIM/ARC tag-lists,
+ * Authentication-Results).  Every rule reports at most once per field, at
+ * the first offset where it applies.
+ */
+#include "hdr.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "addr.h"
+#include "esc.h"
+#include "ew.h"
+#include "utf8.h"
+
+#define NOWHERE ((size_t)-1)
+#define EW_DECODE_MAX 512	/* decoded bytes examined per encoded-word */
+
+/* Field names and what they call for. */
+enum hdr_kind_bits {
+	K_ADDRESS = 1 << 0,	/* address list: tokenizer, mailboxes */
+	K_TEXT_EW = 1 << 1,	/* unstructured text whose encoded-words decode to display */
+	K_CTYPE = 1 << 2,	/* Content-Type: boundary and parameters */
+	K_PARAMS = 1 << 3,	/* parameters (RFC 2231) only: Content-Disposition */
+	K_TAGLIST = 1 << 4,	/* DKIM / ARC tag-list */
+	K_AUTHRES = 1 << 5,	/* Authentication-Results syntax */
+};
+
+struct hdr_name {
+	const char *name;
+	unsigned kind;
+	int singleton;		/* enum hdr_singleton or -1 */
+	int auth;		/* enum hdr_auth or -1 */
+};
+
+static const struct hdr_name hdr_names[] = {
+	{ "From", K_ADDRESS, HDR_S_FROM, -1 },
+	{ "Sender", K_ADDRESS, HDR_S_SENDER, -1 },
+	{ "Reply-To", K_ADDRESS, HDR_S_REPLY_TO, -1 },
+	{ "To", K_ADDRESS, HDR_S_TO, -1 },
+	{ "Cc", K_ADDRESS, HDR_S_CC, -1 },
+	{ "Bcc", K_ADDRESS, HDR_S_BCC, -1 },
+	{ "Resent-From", K_ADDRESS, -1, -1 },
+	{ "Resent-Sender", K_ADDRESS, -1, -1 },
+	{ "Resent-To", K_ADDRESS, -1, -1 },
+	{ "Resent-Cc", K_ADDRESS, -1, -1 },
+	{ "Resent-Bcc", K_ADDRESS, -1, -1 },
+	{ "Disposition-Notification-To", K_ADDRESS, -1, -1 },
+	{ "Mail-Followup-To", K_ADDRESS, -1, -1 },
+	{ "Mail-Reply-To", K_ADDRESS, -1, -1 },
+	{ "Date", 0, HDR_S_DATE, -1 },
+	{ "Message-ID", 0, HDR_S_MESSAGE_ID, -1 },
+	{ "In-Reply-To", 0, HDR_S_IN_REPLY_TO, -1 },
+	{ "References", 0, HDR_S_REFERENCES, -1 },
+	{ "Subject", K_TEXT_EW, HDR_S_SUBJECT, -1 },
+	{ "Comments", K_TEXT_EW, -1, -1 },
+	{ "Keywords", K_TEXT_EW, -1, -1 },
+	{ "Content-Description", K_TEXT_EW, -1, -1 },
+	{ "Thread-Topic", K_TEXT_EW, -1, -1 },
+	{ "Content-Type", K_CTYPE, -1, -1 },
+	{ "Content-Disposition", K_PARAMS, -1, -1 },
+	{ "DKIM-Signature", K_TAGLIST, -1, HDR_A_DKIM },
+	{ "ARC-Seal", K_TAGLIST, -1, HDR_A_ARC_SEAL },
+	{ "ARC-Message-Signature", K_TAGLIST, -1, HDR_A_ARC_MESSAGE },
+	{ "ARC-Authentication-Results", K_AUTHRES, -1, HDR_A_ARC_RESULTS },
+	{ "Authentication-Results", K_AUTHRES, -1, HDR_A_AUTH_RESULTS },
+};
+
+static const struct hdr_name *
+lookup(const char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof(hdr_names) / sizeof(hdr_names[0]); i++)
+		if (strlen(hdr_names[i].name) == len &&
+		    strncasecmp(hdr_names[i].name, name, len) == 0)
+			return &hdr_names[i];
+	return NULL;
+}
+
+bool
+hdr_is_address(const char *name, size_t len)
+{
+	const struct hdr_name *n = lookup(name, len);
+
+	return n != NULL && (n->kind & K_ADDRESS) != 0;
+}
+
+void
+hdr_init(struct hdr_state *st)
+{
+	memset(st, 0, sizeof(*st));
+}
+
+/* The finding's field: "header:<name>", the name escaped. */
+static void
+field_of(char *field, size_t size, const char *name, size_t len)
+{
+	static const char prefix[] = "header:";
+
+	memcpy(field, prefix, sizeof(prefix));
+	esc_bytes(name, len, field + sizeof(prefix) - 1, size - (sizeof(prefix) - 1), NULL);
+}
+
+static void
+over_limit(const struct limits *lim, enum rule_id rule, const char *field,
+	   const char *s, size_t len, size_t measured, size_t offset,
+	   struct finding_list *out)
+{
+	unsigned long limit = lim->limit[rule];
+
+	if (limit != RULE_NO_LIMIT && measured > limit)
+		finding_add(out, rule, field, s, len, offset, measured, limit, NULL);
+}
+
+static void
+check_name(const struct limits *lim, const char *field, const char *name,
+	   size_t len, struct finding_list *out)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c < 33 || c > 126 || c == ':') {
+			finding_add(out, RULE_HEADER_NAME_CHARSET, field, name, len, i,
+				    len, RULE_NO_LIMIT, "byte outside printable US-ASCII");
+			break;
+		}
+	}
+	if (len == 0)
+		finding_add(out, RULE_HEADER_NAME_CHARSET, field, name, len, 0, 0,
+			    RULE_NO_LIMIT, "empty field name");
+	over_limit(lim, RULE_HEADER_NAME_LENGTH, field, name, len, len, 0, out);
+}
+
+/* Physical lines: the first is "name:" plus the value up to the first
+   "\n"; the others are the folded continuations. */
+static void
+check_lines(const struct limits *lim, const char *field, size_t name_len,
+	    const char *v, size_t len, struct finding_list *out)
+{
+	size_t start = 0, longest = 0, longest_at = 0;
+
+	for (size_t i = 0; i <= len; i++) {
+		if (i == len || v[i] == '\n') {
+			size_t line = i - start + (start == 0 ? name_len + 1 : 0);
+
+			if (line > longest) {
+				longest = line;
+				longest_at = start;
+			}
+			start = i + 1;
+		}
+	}
+	if (longest > lim->limit[RULE_HEADER_LINE_LENGTH_HARD])
+		over_limit(lim, RULE_HEADER_LINE_LENGTH_HARD, field, v, len,
+			   longest, longest_at, out);
+	else
+		over_limit(lim, RULE_HEADER_LINE_LENGTH, field, v, len, longest,
+			   longest_at, out);
+}
+
+static bool
+is_wsp(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static void
+check_bytes(const char *field, const char *v, size_t len, struct finding_list *out)
+{
+	const unsigned char *u = (const unsigned char *)v;
+	size_t cr = NOWHERE, lf = NOWHERE, nul = NOWHERE, ctl = NOWHERE, bad = NOWHERE;
+
+	for (size_t i = 0; i < len;) {
+		unsigned char c = u[i];
+		size_t n;
+
+		if (c == '\r') {
+			if (cr == NOWHERE && !(i + 1 < len && v[i + 1] == '\n'))
+				cr = i;
+		} else if (c == '\n') {
+			if (lf == NOWHERE && !(i + 1 < len && is_wsp(v[i + 1])))
+				lf = i;
+		} else if (c == 0) {
+			if (nul == NOWHERE)
+				nul = i;
+		} else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			if (ctl == NOWHERE)
+				ctl = i;
+		} else if (c >= 0x80) {
+			n = utf8_seq_len(u + i, len - i);
+			if (n == 0) {
+				if (bad == NOWHERE)
+					bad = i;
+				n = 1;
+			}
+			i += n;
+			continue;
+		}
+		i++;
+	}
+	if (cr != NOWHERE)
+		finding_add(out, RULE_HEADER_BARE_CR, field, v, len, cr, len, RULE_NO_LIMIT, NULL);
+	if (lf != NOWHERE)
+		finding_add(out, RULE_HEADER_BARE_LF, field, v, len, lf, len, RULE_NO_LIMIT,
+			    "line break not followed by white space");
+	if (nul != NOWHERE)
+		finding_add(out, RULE_HEADER_NUL, field, v, len, nul, len, RULE_NO_LIMIT, NULL);
+	if (ctl != NOWHERE)
+		finding_add(out, RULE_HEADER_CONTROL, field, v, len, ctl, len, RULE_NO_LIMIT, NULL);
+	if (bad != NOWHERE)
+		finding_add(out, RULE_HEADER_INVALID_UTF8, field, v, len, bad, len,
+			    RULE_NO_LIMIT, NULL);
+}
+
+static void
+check_address(const struct limits *lim, const char *field, const char *v,
+	      size_t len, size_t *mailboxes_r, struct finding_list *out)
+{
+	struct addr_summary sum;
+	size_t excess;
+
+	addr_summarize(v, len, &sum);
+	*mailboxes_r = sum.mailboxes;
+	over_limit(lim, RULE_HEADER_ADDRESS_COMMENT_DEPTH, field, v, len,
+		   sum.max_comment_depth, 0, out);
+	excess = (sum.angle_open > sum.mailboxes ? sum.angle_open - sum.mailboxes : 0) +
+		(sum.angle_close > sum.angle_open ? sum.angle_close - sum.angle_open : 0) +
+		(sum.max_angle_depth > 1 ? sum.max_angle_depth - 1 : 0);
+	over_limit(lim, RULE_HEADER_ADDRESS_ANGLE_BRACKETS, field, v, len, excess, 0, out);
+	over_limit(lim, RULE_HEADER_ADDRESS_BACKSLASHES, field, v, len, sum.backslashes, 0, out);
+	over_limit(lim, RULE_HEADER_ADDRESS_TOKENS, field, v, len, sum.tokens, 0, out);
+	if (sum.error != NULL)
+		finding_add(out, RULE_HEADER_ADDRESS_SYNTAX, field, v, len,
+			    sum.error_offset, len, RULE_NO_LIMIT, sum.error);
+	if (sum.ew_in_addrspec_at != ADDR_NOWHERE)
+		finding_add(out, RULE_HEADER_ENCODED_WORD_IN_ADDRESS, field, v, len,
+			    sum.ew_in_addrspec_at, len, RULE_NO_LIMIT, NULL);
+}
+
+/* True if the decoded bytes hold NUL, CR, LF or another control.  HTAB is
+   text; ESC, SO and SI are how the ISO-2022 charsets (Japanese, Korean,
+   Chinese mail) switch character sets, so they count only elsewhere. */
+static bool
+has_control(const char *s, size_t len, bool iso2022)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\t' || (iso2022 && (c == 0x1b || c == 0x0e || c == 0x0f)))
+			continue;
+		if (c < 0x20 || c == 0x7f)
+			return true;
+	}
+	return false;
+}
+
+static void
+check_encoded_words(const struct limits *lim, const char *field, const char *v,
+		    size_t len, bool displayed, struct finding_list *out)
+{
+	struct ew_scan sc;
+	struct ew_word w;
+	bool long_seen = false, bad_seen = false, ctl_seen = false;
+	char decoded[EW_DECODE_MAX];
+
+	ew_scan_init(&sc, v, len);
+	while (ew_scan_next(&sc, &w) == 1) {
+		if (!long_seen && lim->limit[RULE_HEADER_ENCODED_WORD_LENGTH] != RULE_NO_LIMIT &&
+		    w.len > lim->limit[RULE_HEADER_ENCODED_WORD_LENGTH]) {
+			long_seen = true;
+			finding_add(out, RULE_HEADER_ENCODED_WORD_LENGTH, field, v, len,
+				    w.offset, w.len,
+				    lim->limit[RULE_HEADER_ENCODED_WORD_LENGTH], NULL);
+		}
+		if (w.malformed != NULL) {
+			if (!bad_seen)
+				finding_add(out, RULE_HEADER_ENCODED_WORD_MALFORMED, field, v,
+					    len, w.offset, w.len, RULE_NO_LIMIT, w.malformed);
+			bad_seen = true;
+			continue;
+		}
+		if (displayed && !ctl_seen) {
+			size_t n = 0;
+			bool truncated = false;
+			const char *err = NULL;
+
+			bool iso2022 = w.charset_len >= 8 &&
+				strncasecmp(w.charset, "ISO-2022", 8) == 0;
+
+			if (ew_decode(&w, decoded, sizeof(decoded), &n, &truncated, &err) == 0 &&
+			    has_control(decoded, n, iso2022)) {
+				ctl_seen = true;
+				finding_add(out, RULE_HEADER_ENCODED_WORD_CONTROL, field, v,
+					    len, w.offset, w.len, RULE_NO_LIMIT,
+					    "decodes to a control byte");
+			}
+		}
+	}
+}
+
+static void
+check_params(const struct limits *lim, const char *field, const char *v,
+	     size_t len, bool content_type, struct mime_ct *ct_r,
+	     struct finding_list *out)
+{
+	mime_parse_content_type(v, len, ct_r);
+	if (content_type && ct_r->has_boundary) {
+		if (ct_r->boundary_len > lim->limit[RULE_MIME_BOUNDARY_LENGTH_HARD])
+			over_limit(lim, RULE_MIME_BOUNDARY_LENGTH_HARD, field, v, len,
+				   ct_r->boundary_len, 0, out);
+		else
+			over_limit(lim, RULE_MIME_BOUNDARY_LENGTH, field, v, len,
+				   ct_r->boundary_len, 0, out);
+		if (ct_r->boundary_bad_at != MIME_NOWHERE)
+			finding_add(out, RULE_MIME_BOUNDARY_CHARSET, field, v, len, 0,
+				    ct_r->boundary_len, RULE_NO_LIMIT, NULL);
+	}
+	over_limit(lim, RULE_MIME_RFC2231_CONTINUATIONS, field, v, len,
+		   ct_r->max_continuations, 0, out);
+	over_limit(lim, RULE_MIME_RFC2231_LENGTH, field, v, len,
+		   ct_r->max_continued_len, 0, out);
+	if (content_type && ct_r->error != NULL)
+		finding_add(out, RULE_MIME_SYNTAX, field, v, len, ct_r->error_offset,
+			    len, RULE_NO_LIMIT, ct_r->error);
+}
+
+/* DKIM-Signature and ARC-Seal / ARC-Message-Signature: tag=value; ... */
+static void
+check_taglist(const struct limits *lim, const char *field, const char *v,
+	      size_t len, struct finding_list *out)
+{
+	size_t start = 0, longest = 0, longest_at = 0;
+	bool syntax_seen = false;
+
+	for (size_t i = 0; i <= len; i++) {
+		size_t a, b;
+		const char *eq;
+
+		if (i < len && v[i] != ';')
+			continue;
+		a = start;
+		b = i;
+		start = i + 1;
+		while (a < b && (is_wsp(v[a]) || v[a] == '\r' || v[a] == '\n'))
+			a++;
+		while (b > a && (is_wsp(v[b - 1]) || v[b - 1] == '\r' || v[b - 1] == '\n'))
+			b--;
+		if (a == b)
+			continue;	/* empty, e.g. after a trailing ";" */
+		eq = memchr(v + a, '=', b - a);
+		if (eq == NULL || eq == v + a) {
+			if (!syntax_seen)
+				finding_add(out, RULE_AUTH_TAG_SYNTAX, field, v, len, a,
+					    b - a, RULE_NO_LIMIT,
+					    eq ? "tag without a name" : "tag without \"=\"");
+			syntax_seen = true;
+			continue;
+		}
+		if ((size_t)(v + b - eq - 1) > longest) {
+			longest = (size_t)(v + b - eq - 1);
+			longest_at = a;
+		}
+	}
+	over_limit(lim, RULE_AUTH_TAG_LENGTH, field, v, len, longest, longest_at, out);
+}
+
+/* Authentication-Results: the shapes that crashed or fooled OpenDMARC:
+   a method with no name ("; =pass") or "(null)=". */
+static void
+check_authres(const char *field, const char *v, size_t len, struct finding_list *out)
+{
+	size_t at;
+
+	for (size_t i = 0; i < len; i++) {
+		size_t j = i + 1;
+
+		if (v[i] != ';')
+			continue;
+		while (j < len && (is_wsp(v[j]) || v[j] == '\n' || v[j] == '\r'))
+			j++;
+		if (j < len && v[j] == '=') {
+			finding_add(out, RULE_AUTH_TAG_SYNTAX, field, v, len, j, len,
+				    RULE_NO_LIMIT, "method without a name");
+			return;
+		}
+	}
+	for (at = 0; at + 7 <= len; at++) {
+		if (strncasecmp(v + at, "(null)=", 7) == 0) {
+			finding_add(out, RULE_AUTH_TAG_SYNTAX, field, v, len, at, len,
+				    RULE_NO_LIMIT, "(null) method");
+			return;
+		}
+	}
+}
+
+/* The checks every field gets, message or part; returns its kind. */
+static const struct hdr_name *
+check_common(const struct limits *lim, const char *field, const char *name,
+	     size_t name_len, const char *v, size_t len, size_t total,
+	     size_t *mailboxes_r, struct mime_ct *ct_r, struct finding_list *out)
+{
+	const struct hdr_name *n = lookup(name, name_len);
+	unsigned kind = n ? n->kind : 0;
+
+	check_name(lim, field, name, name_len, out);
+	check_lines(lim, field, name_len, v, len, out);
+	over_limit(lim, RULE_HEADER_VALUE_LENGTH, field, v, len, total, 0, out);
+	check_bytes(field, v, len, out);
+	*mailboxes_r = 0;
+	if (kind & K_ADDRESS)
+		check_address(lim, field, v, len, mailboxes_r, out);
+	if (kind & (K_ADDRESS | K_TEXT_EW))
+		check_encoded_words(lim, field, v, len, true, out);
+	if (kind & (K_CTYPE | K_PARAMS))
+		check_params(lim, field, v, len, (kind & K_CTYPE) != 0, ct_r, out);
+	if (kind & K_TAGLIST)
+		check_taglist(lim, field, v, len, out);
+	if (kind & K_AUTHRES)
+		check_authres(field, v, len, out);
+	return n;
+}
+
+void
+hdr_check_field(const struct limits *lim, struct hdr_state *st, const char *name,
+		size_t name_len, const char *value, size_t value_len,
+		struct finding_list *out)
+{
+	char field[FINDING_FIELD_MAX];
+	struct mime_ct ct;
+	size_t mailboxes;
+	const struct hdr_name *n;
+	unsigned long long before = st->block_len;
+
+	field_of(field, sizeof(field), name, name_len);
+	st->count++;
+	st->block_len += name_len + 1 + value_len + 2;
+	if (st->count == lim->limit[RULE_HEADER_COUNT] + 1)
+		over_limit(lim, RULE_HEADER_COUNT, field, name, name_len, st->count, 0, out);
+	if (before <= lim->limit[RULE_HEADER_BLOCK_LENGTH] &&
+	    st->block_len > lim->limit[RULE_HEADER_BLOCK_LENGTH])
+		over_limit(lim, RULE_HEADER_BLOCK_LENGTH, field, name, name_len,
+			   (size_t)st->block_len, 0, out);
+	n = check_common(lim, field, name, name_len, value, value_len, value_len,
+			 &mailboxes, &ct, out);
+	if (name_len == sizeof(HDR_TAG_NAME) - 1 &&
+	    strncasecmp(name, HDR_TAG_NAME, name_len) == 0)
+		st->forged_tags++;
+	if (n == NULL)
+		return;
+	if ((n->kind & K_CTYPE) && !st->ct_seen) {
+		st->ct = ct;
+		st->ct_seen = true;
+	}
+	if (n->singleton == HDR_S_FROM)
+		st->from_mailboxes += mailboxes;
+	if (n->singleton >= 0 && ++st->singleton[n->singleton] == 2)
+		finding_add(out, n->singleton == HDR_S_FROM ? RULE_HEADER_FROM_REPEATED :
+			    RULE_HEADER_SINGLETON_REPEATED, field, value, value_len, 0, 2,
+			    RULE_NO_LIMIT, NULL);
+	if (n->auth >= 0 && ++st->auth[n->auth] == lim->limit[RULE_AUTH_COUNT] + 1)
+		over_limit(lim, RULE_AUTH_COUNT, field, value, value_len,
+			   st->auth[n->auth], 0, out);
+}
+
+void
+hdr_check_part_field(const struct limits *lim, const char *name, size_t name_len,
+		     const char *value, size_t value_len, size_t value_total,
+		     struct finding_list *out)
+{
+	char field[FINDING_FIELD_MAX];
+	struct mime_ct ct;
+	size_t mailboxes;
+	static const char prefix[] = "part:";
+
+	memcpy(field, prefix, sizeof(prefix));
+	esc_bytes(name, name_len, field + sizeof(prefix) - 1,
+		  sizeof(field) - (sizeof(prefix) - 1), NULL);
+	check_common(lim, field, name, name_len, value, value_len, value_total,
+		     &mailboxes, &ct, out);
+}
+
+void
+hdr_check_end(const struct limits *lim, const struct hdr_state *st,
+	      struct finding_list *out)
+{
+	(void)lim;
+	if (st->singleton[HDR_S_FROM] == 0)
+		finding_add(out, RULE_HEADER_FROM_MISSING, "header:From", NULL, 0, 0,
+			    0, RULE_NO_LIMIT, NULL);
+	if (st->singleton[HDR_S_DATE] == 0)
+		finding_add(out, RULE_HEADER_DATE_MISSING, "header:Date", NULL, 0, 0,
+			    0, RULE_NO_LIMIT, NULL);
+	if (st->from_mailboxes > 1 && st->singleton[HDR_S_SENDER] == 0)
+		finding_add(out, RULE_HEADER_FROM_MULTIPLE, "header:From", NULL, 0, 0,
+			    st->from_mailboxes, RULE_NO_LIMIT, "no Sender field");
+}

@@ -1,0 +1,45 @@
+/*
+ * mgd.h -- a milter-guard daemon for protocol tests
+ *
+ * mgd_start() writes a config (the given text, then Socket, UMask and
+ * AuditLog lines pointing into a fresh temporary directory), starts the
+ * built daemon in the foreground and waits for its socket and its start
+ * event.  The audit helpers read back what it wrote.
+ */
+#ifndef MGD_H
+#define MGD_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "client/mclient.h"
+
+struct mgd {
+	char dir[256];
+	char sock[300];
+	char conf[300];
+	char audit[300];
+	char pidfile[300];
+	pid_t pid;
+};
+
+/* Start with config text (may be ""); aborts the test on failure. */
+void mgd_start(struct mgd *d, const char *config_text);
+/* Rewrite the config (same socket and log) without restarting. */
+void mgd_write_config(struct mgd *d, const char *config_text);
+void mgd_kill(struct mgd *d);
+
+size_t mgd_audit_lines(const struct mgd *d);
+void mgd_wait_lines(const struct mgd *d, size_t n);
+/* The events written since line `from` (0-based), as a JSON array. */
+json_t *mgd_events_since(const struct mgd *d, size_t from);
+const char *mgd_str(json_t *obj, const char *key);
+
+/* A client that has negotiated as Postfix 3.7 does and sent CONNECT
+   (192.0.2.25) and HELO. */
+struct mclient *mgd_session(const struct mgd *d);
+
+void mgd_sleep_ms(long ms);
+
+#endif

@@ -1,0 +1,259 @@
+/*
+ * test_hdr.c -- header rules: every per-field rule against
+ * tests/data/headers/cases.tsv (a case that trips it and a near miss at its
+ * limit), and the block rules (counts, singletons, From and Sender,
+ * authentication fields) here.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hdr.h"
+#include "core/limits.h"
+#include "tu.h"
+
+static struct limits lim;
+
+static void
+setup(void)
+{
+	limits_init(&lim);
+}
+
+static void
+names_of(const struct finding_list *f, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	snprintf(buf, size, "-");
+	for (size_t i = 0; i < f->count; i++)
+		o += (size_t)snprintf(buf + o, size - o, "%s%s", i ? "," : "",
+				      rule_table[f->items[i].rule].name);
+}
+
+START_TEST(every_header_case_gets_exactly_its_findings)
+{
+	struct tu_case *cases;
+	size_t n = tu_cases(tu_data_path("headers/cases.tsv"), &cases);
+	unsigned failures = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct tu_case *c = &cases[i];
+		struct hdr_state st;
+		struct finding_list f;
+		char names[512];
+
+		ck_assert_msg(c->ncols == 4, "line %u: expected 4 columns", c->line);
+		hdr_init(&st);
+		finding_list_init(&f);
+		hdr_check_field(&lim, &st, c->col[2].s, c->col[2].len, c->col[3].s,
+				c->col[3].len, &f);
+		names_of(&f, names, sizeof(names));
+		if (strcmp(names, c->col[1].s) != 0) {
+			fprintf(stderr, "headers/cases.tsv:%u: %s: expected %s, got %s\n",
+				c->line, c->col[0].s, c->col[1].s, names);
+			failures++;
+		}
+	}
+	tu_cases_free(cases, n);
+	ck_assert_uint_eq(failures, 0);
+}
+END_TEST
+
+/* Feed `count` copies of one field; returns the findings. */
+static void
+feed(struct hdr_state *st, const char *name, const char *value, unsigned count,
+     struct finding_list *f)
+{
+	for (unsigned i = 0; i < count; i++)
+		hdr_check_field(&lim, st, name, strlen(name), value, strlen(value), f);
+}
+
+START_TEST(counts_fields_past_the_limit_once)
+{
+	struct hdr_state st;
+	struct finding_list f;
+
+	hdr_init(&st);
+	finding_list_init(&f);
+	feed(&st, "X-Many", " x", 500, &f);
+	ck_assert_uint_eq(f.count, 0);
+	feed(&st, "X-Many", " x", 2, &f);
+	ck_assert_uint_eq(f.count, 1);
+	ck_assert_int_eq(f.items[0].rule, RULE_HEADER_COUNT);
+	ck_assert_uint_eq(f.items[0].length, 501);
+}
+END_TEST
+
+START_TEST(measures_the_block_as_lines_with_crlf)
+{
+	struct hdr_state st;
+	struct finding_list f;
+	char value[1000];
+
+	hdr_init(&st);
+	finding_list_init(&f);
+	memset(value, 'v', sizeof(value) - 1);
+	value[0] = ' ';
+	for (size_t i = 80; i < sizeof(value) - 1; i += 80) {
+		value[i] = '\n';	/* folded: no line rule */
+		value[i + 1] = ' ';
+	}
+	value[sizeof(value) - 1] = '\0';
+	/* "X-B:" + 999 + CRLF = 1005 octets a field; 65 fields = 65325 */
+	feed(&st, "X-B", value, 65, &f);
+	ck_assert_uint_eq(f.count, 0);
+	ck_assert_uint_eq(st.block_len, 65325);
+	value[211] = '\0';	/* 4 + 211 + 2 = 217: 65542 in all */
+	feed(&st, "X-B", value, 1, &f);
+	ck_assert_uint_eq(f.count, 1);
+	ck_assert_int_eq(f.items[0].rule, RULE_HEADER_BLOCK_LENGTH);
+}
+END_TEST
+
+START_TEST(reports_a_repeated_singleton_and_not_a_repeated_received)
+{
+	struct hdr_state st;
+	struct finding_list f;
+
+	hdr_init(&st);
+	finding_list_init(&f);
+	feed(&st, "Received", " from a by b", 30, &f);
+	feed(&st, "Date", " Mon, 23 Nov 2026 19:00:00 +0000", 1, &f);
+	ck_assert_uint_eq(f.count, 0);
+	feed(&st, "date", " Mon, 23 Nov 2026 19:00:01 +0000", 1, &f);
+	ck_assert_uint_eq(f.count, 1);
+	ck_assert_int_eq(f.items[0].rule, RULE_HEADER_SINGLETON_REPEATED);
+}
+END_TEST
+
+START_TEST(a_second_from_field_is_its_own_rule)
+{
+	struct hdr_state st;
+	struct finding_list f;
+
+	hdr_init(&st);
+	finding_list_init(&f);
+	feed(&st, "From", " a@example.org", 2, &f);
+	ck_assert_uint_eq(f.count, 1);
+	ck_assert_int_eq(f.items[0].rule, RULE_HEADER_FROM_REPEATED);
+}
+END_TEST
+
+START_TEST(several_from_mailboxes_need_a_sender)
+{
+	struct hdr_state st;
+	struct finding_list f;
+
+	hdr_init(&st);
+	finding_list_init(&f);
+	feed(&st, "From", " a@gmail.com, b@attacker.example", 1, &f);
+	feed(&st, "Date", " Mon, 23 Nov 2026 19:00:00 +0000", 1, &f);
+	hdr_check_end(&lim, &st, &f);
+	ck_assert_uint_eq(f.count, 1);
+	ck_assert_int_eq(f.items[0].rule, RULE_HEADER_FROM_MULTIPLE);
+	ck_assert_uint_eq(f.items[0].length, 2);
+	finding_list_init(&f);
+	feed(&st, "Sender", " a@gmail.com", 1, &f);
+	hdr_check_end(&lim, &st, &f);
+	ck_assert_uint_eq(f.count, 0);
+}
+END_TEST
+
+START_TEST(reports_missing_from_and_date_at_the_end)
+{
+	struct hdr_state st;
+	struct finding_list f;
+
+	hdr_init(&st);
+	finding_list_init(&f);
+	feed(&st, "Subject", " hi", 1, &f);
+	hdr_check_end(&lim, &st, &f);
+	ck_assert_uint_eq(f.count, 2);
+	ck_assert_int_eq(f.items[0].rule, RULE_HEADER_FROM_MISSING);
+	ck_assert_int_eq(f.items[1].rule, RULE_HEADER_DATE_MISSING);
+}
+END_TEST
+
+START_TEST(counts_authentication_fields_past_the_limit)
+{
+	struct hdr_state st;
+	struct finding_list f;
+
+	hdr_init(&st);
+	finding_list_init(&f);
+	feed(&st, "Authentication-Results", " mx; spf=pass", 20, &f);
+	feed(&st, "ARC-Seal", " i=1; cv=none; d=example.org; s=s; b=AA", 20, &f);
+	ck_assert_uint_eq(f.count, 0);
+	feed(&st, "Authentication-Results", " mx; spf=pass", 30, &f);
+	ck_assert_uint_eq(f.count, 1);
+	ck_assert_int_eq(f.items[0].rule, RULE_AUTH_COUNT);
+	ck_assert_uint_eq(f.items[0].length, 21);
+}
+END_TEST
+
+START_TEST(counts_forged_tag_headers_and_keeps_the_first_content_type)
+{
+	struct hdr_state st;
+	struct finding_list f;
+
+	hdr_init(&st);
+	finding_list_init(&f);
+	feed(&st, "X-Milter-Guard", " rules=none", 2, &f);
+	feed(&st, "Content-Type", " multipart/mixed; boundary=\"outer\"", 1, &f);
+	feed(&st, "Content-Type", " text/plain", 1, &f);
+	ck_assert_uint_eq(st.forged_tags, 2);
+	ck_assert(st.ct_seen);
+	ck_assert(st.ct.multipart);
+	ck_assert_str_eq(st.ct.boundary, "outer");
+}
+END_TEST
+
+START_TEST(part_fields_get_the_field_rules_but_no_counts)
+{
+	struct finding_list f;
+
+	finding_list_init(&f);
+	static const char ok[] = " text/plain; name*0=\"a\"";
+	static const char bad[] = " text/plain; x=\"a\0\"";
+
+	for (int i = 0; i < 3; i++)
+		hdr_check_part_field(&lim, "Content-Type", 12, ok, sizeof(ok) - 1,
+				     sizeof(ok) - 1, &f);
+	ck_assert_uint_eq(f.count, 0);
+	hdr_check_part_field(&lim, "Content-Type", 12, bad, sizeof(bad) - 1, 40000, &f);
+	ck_assert_uint_eq(f.count, 2);
+	ck_assert_int_eq(f.items[0].rule, RULE_HEADER_VALUE_LENGTH);
+	ck_assert_uint_eq(f.items[0].length, 40000);
+	ck_assert_int_eq(f.items[1].rule, RULE_HEADER_NUL);
+	ck_assert_str_eq(f.items[1].field, "part:Content-Type");
+}
+END_TEST
+
+static Suite *
+hdr_suite(void)
+{
+	Suite *s = suite_create("hdr");
+	TCase *tc = tcase_create("rules");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, every_header_case_gets_exactly_its_findings);
+	tcase_add_test(tc, counts_fields_past_the_limit_once);
+	tcase_add_test(tc, measures_the_block_as_lines_with_crlf);
+	tcase_add_test(tc, reports_a_repeated_singleton_and_not_a_repeated_received);
+	tcase_add_test(tc, a_second_from_field_is_its_own_rule);
+	tcase_add_test(tc, several_from_mailboxes_need_a_sender);
+	tcase_add_test(tc, reports_missing_from_and_date_at_the_end);
+	tcase_add_test(tc, counts_authentication_fields_past_the_limit);
+	tcase_add_test(tc, counts_forged_tag_headers_and_keeps_the_first_content_type);
+	tcase_add_test(tc, part_fields_get_the_field_rules_but_no_counts);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return tu_run(hdr_suite());
+}
