@@ -231,8 +231,7 @@ summarize_special(struct addr_state *st, struct addr_summary *sum, char c)
 			sum->max_angle_depth = st->angle_depth;
 		if (st->angle_depth == 1) {
 			st->angle_at = false;
-			st->has_angle = true;
-			st->pending_ew = ADDR_NOWHERE; /* it was a display name */
+			st->has_angle = true;	/* "=?" before it: a display name */
 		}
 		break;
 	case '>':

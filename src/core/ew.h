@@ -17,8 +17,10 @@
  * reported and the scan goes on from that byte; since neither run holds a
  * "=", no "=?" is ever skipped.  The encoded text runs to the next "?",
  * CR, LF or the end of the input.  "?=" there ends the word; anything else
- * leaves it unterminated, and its text then stops before the last "?" and
- * before one trailing "=" (which may start the next word: "=?a?q?x=?b?...").
+ * leaves it unterminated: the word and its text stop at that "?", CR, LF
+ * or end, less one trailing "=" (which may start the next word, as in
+ * "=?a?q?x=?b?q?y?=").  So a word cut short reports the same way wherever
+ * the input is cut.
  * Blanks and other bytes inside the text are kept and judged by the
  * decoder.  Words need no blank between them: "?==?" holds two words.
  *
@@ -30,11 +32,15 @@
  *   "unknown encoding"        anything but one B, b, Q or q
  *   "bad base64", "bad Q-encoding"   see ew_decode()
  * Not malformed: an empty encoded text (RFC 2047 asks for one byte, but
- * senders write "=?UTF-8?B??=" for an empty name, and it decodes to
- * nothing); lowercase hex in Q; missing base64 padding; a word longer than
+ * some generators write "=?UTF-8?B?" "?=" for an empty name, and it decodes
+ * to nothing); lowercase hex in Q; missing base64 padding; a word longer than
  * 75 octets (the caller compares w.len with its limit); a charset with an
  * RFC 2231 "*language" suffix, which w.charset keeps as sent
  * ("iso-8859-1*sv": everything up to the first "*" is the charset name).
+ *
+ * Decoded bytes are charset bytes, not characters: ISO-2022-JP text holds
+ * ESC (the ham corpus has some), UTF-16 text holds NUL for every ASCII
+ * character.  A check for control bytes must allow for the charset.
  *
  * Pointers in struct ew_word point into the scanned input.
  */

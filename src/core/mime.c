@@ -184,7 +184,8 @@ locate_text(struct mime_param_iter *it, struct mime_param *p, bool terminated)
 	}
 	if (p->extended) {
 		for (size_t i = 0; i < n; i++)
-			if (t[i] == '%' && (i + 2 >= n || mime_hexval((unsigned char)t[i + 1]) < 0 ||
+			if (t[i] == '%' && (i + 2 >= n ||
+					    mime_hexval((unsigned char)t[i + 1]) < 0 ||
 					    mime_hexval((unsigned char)t[i + 2]) < 0)) {
 				iter_error(it, "bad %-escape in extended value",
 					   (size_t)(t + i - it->s));
@@ -237,7 +238,7 @@ mime_param_next(struct mime_param_iter *it, struct mime_param *p)
 			i++;
 		if (i == start) {
 			iter_error(it, "unexpected character", i);
-			it->pos = skip_to_semicolon(s, len, i + 1);
+			it->pos = skip_to_semicolon(s, len, i);
 			continue;
 		}
 		p->name = s + start;

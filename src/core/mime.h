@@ -25,10 +25,16 @@
  * boundary with a later section is measured, not kept (boundary_kept is
  * false).
  *
- * Lengths of continued values are decoded lengths: quotes, quoted-pairs,
- * folding, the charset'language' prefix and %XX escapes removed.
+ * Continuations: max_continuations and max_continued_len are taken over
+ * each parameter name (compared without regard to case); lengths are
+ * decoded lengths, with quotes, quoted-pairs, folding, the charset'language'
+ * prefix and %XX escapes removed.  Past MIME_TRACK_NAMES continued names the
+ * others are counted together, so the maxima can only grow.  Sections that
+ * are missing or repeated (their count is not the highest number + 1) are
+ * an error.
  *
- * Nothing here allocates, logs or recurses; time is linear in the input.
+ * Nothing here allocates, logs or recurses; time is linear in the input,
+ * stack use about 8 KB.
  */
 #ifndef MG_MIME_H
 #define MG_MIME_H
@@ -36,9 +42,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define MIME_BOUNDARY_KEEP	256	/* boundary bytes kept; longer ones are measured */
-#define MIME_BOUNDARY_SECTIONS	256	/* RFC 2231 boundary sections assembled */
-#define MIME_TRACK_NAMES	16	/* continued parameters counted apart; more share one count */
+/* Boundary bytes kept; a longer boundary is measured. */
+#define MIME_BOUNDARY_KEEP	256
+/* RFC 2231 sections of the boundary assembled; later ones are measured. */
+#define MIME_BOUNDARY_SECTIONS	256
+/* Continued parameters counted apart; further names share one count. */
+#define MIME_TRACK_NAMES	16
 #define MIME_NOWHERE		((size_t)-1)
 
 /* One parameter.  Pointers point into the parsed string. */
@@ -78,12 +87,13 @@ struct mime_ct {
 	char boundary[MIME_BOUNDARY_KEEP + 1];	/* NUL-terminated; may hold NULs */
 	size_t boundary_len;		/* full decoded length */
 	bool boundary_kept;		/* boundary[] holds all of it */
-	size_t boundary_bad_at;		/* first byte outside RFC 2046 bchars, a trailing
-					   space, 0 for an empty boundary, or MIME_NOWHERE */
+	size_t boundary_bad_at;		/* first byte outside RFC 2046 bchars,
+					   a trailing space, 0 for an empty
+					   boundary, or MIME_NOWHERE */
 	size_t boundary_dups;		/* boundary parameters or sections ignored */
 	size_t params;			/* parameters seen (each section counts) */
 	size_t max_continuations;	/* most sections of any one parameter */
-	size_t max_continued_len;	/* longest decoded value of a continued parameter */
+	size_t max_continued_len;	/* longest decoded continued value */
 	const char *error;		/* NULL, or a static reason */
 	size_t error_offset;		/* in the input */
 };

@@ -162,7 +162,7 @@ const struct rule_def rule_table[RULE_COUNT] = {
 	  "RFC 5322 3.6.2; CVE-2019-16378, CVE-2024-49040",
 	  "several mailboxes in From without a Sender field" },
 
-	{ "mime.nesting_depth", STAGE_BODY, ACTION_REJECT, 30, 2, 1000,
+	{ "mime.nesting_depth", STAGE_BODY, ACTION_REJECT, 30, 2, 64,	/* BODY_DEPTH_MAX */
 	  "CVE-2006-1173", "multipart nesting deeper than the limit" },
 	{ "body.smuggling", STAGE_BODY, ACTION_QUARANTINE, RULE_NO_LIMIT, 0, 0,
 	  "CVE-2023-51764, CVE-2023-51765, CVE-2023-51766",

@@ -314,12 +314,18 @@ collect_deferred(const struct mg_conn *c, struct finding_list *all, bool with_ms
 		finding_list_append(all, &c->msg.findings);
 }
 
-/* A message ends without end-of-message: report what it had. */
+/* A message ends without end-of-message (RSET, a dropped client, a refusal
+   at end of headers): report what it had, headers and body included. */
 static void
 msg_flush(struct mg_conn *c, enum rule_stage stage)
 {
 	struct pol_verdict v;
+	struct mg_content *m = c->msg.content;
 
+	if (c->msg.active && m != NULL) {
+		finding_list_append(&c->msg.findings, &m->hdr_findings);
+		finding_list_append(&c->msg.findings, &m->body_findings);
+	}
 	if (c->msg.active && c->msg.findings.count + c->msg.findings.dropped > 0) {
 		pol_decide(conn_policy(c), &c->msg.findings, &v);
 		if (v.counted > 0) {
@@ -490,6 +496,30 @@ mg_header(SMFICTX *ctx, char *name, char *value)
 	return no_reply_or(c, SMFIP_NR_HDR, SMFIS_CONTINUE);
 }
 
+/* End of headers: a refusal here ends the message, so its one event
+   carries everything found so far; anything else waits for the end of
+   the message. */
+static sfsistat
+decide_eoh(SMFICTX *ctx, struct mg_conn *c, struct mg_content *m)
+{
+	struct finding_list all;
+	struct pol_verdict v;
+	sfsistat rs = SMFIS_CONTINUE;
+
+	collect_deferred(c, &all, true);
+	finding_list_append(&all, &m->hdr_findings);
+	pol_decide(conn_policy(c), &all, &v);
+	if (pol_is_immediate(v.action)) {
+		rs = decide(ctx, c, STAGE_EOH, &all);
+		finding_list_init(&c->msg.findings);
+		c->conn_unreported = false;
+	} else {
+		finding_list_append(&c->msg.findings, &m->hdr_findings);
+	}
+	finding_list_init(&m->hdr_findings);
+	return rs;
+}
+
 static sfsistat
 mg_eoh(SMFICTX *ctx)
 {
@@ -501,8 +531,7 @@ mg_eoh(SMFICTX *ctx)
 		return internal_error(ctx, c, STAGE_EOH, c ? "out of memory" :
 				      "no connection context");
 	hdr_check_end(m->lim, &m->hdr, &m->hdr_findings);
-	rs = decide(ctx, c, STAGE_EOH, &m->hdr_findings);
-	finding_list_init(&m->hdr_findings);
+	rs = decide_eoh(ctx, c, m);
 	body_init(&m->body, m->hdr.ct_seen ? &m->hdr.ct : NULL,
 		  (unsigned)m->lim->limit[RULE_MIME_NESTING_DEPTH],
 		  c->config->cfg->body_inspect_limit);

@@ -46,6 +46,18 @@ stop_daemon(void)
 #define session() mgd_session(&d)
 #define sleep_ms(ms) mgd_sleep_ms(ms)
 
+static bool
+has_finding(json_t *ev, const char *rule)
+{
+	json_t *f;
+	size_t i;
+
+	json_array_foreach(json_object_get(ev, "findings"), i, f)
+		if (strcmp(str(f, "rule"), rule) == 0)
+			return true;
+	return false;
+}
+
 /* Reload with extra config lines; returns the event it wrote. */
 static json_t *
 reload(const char *extra)
@@ -393,6 +405,48 @@ START_TEST(tempfails_recipients_past_the_limit_with_452)
 }
 END_TEST
 
+/* RSET (abort) and several transactions on one connection: what the first
+   message carried is reported with it and never reaches the next. */
+START_TEST(nothing_leaks_from_one_message_to_the_next)
+{
+	size_t before = audit_lines();
+	struct mclient *mc = session();
+	struct mclient_reply r = { 0 };
+	json_t *evs, *ev;
+
+	ck_assert_int_eq(mail(mc, "<alice@example.org>", NULL, NULL, 0), 'c');
+	ck_assert_int_eq(rcpt(mc, "<bob@example.com>", NULL, 0), 'c');
+	ck_assert_int_eq(mclient_header(mc, "From", " a@example.org, b@example.net", &r), 0);
+	ck_assert_int_eq(mclient_header(mc, "Subject", " caf\xe9", &r), 0);
+	ck_assert_int_eq(mclient_abort(mc), 0);	/* RSET mid-headers */
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(mail(mc, "<carol@example.org>", NULL, NULL, 0), 'c');
+		ck_assert_int_eq(rcpt(mc, "<dave@example.com>", NULL, 0), 'c');
+		ck_assert_int_eq(mclient_header(mc, "From", " carol@example.org", &r), 0);
+		ck_assert_int_eq(mclient_header(mc, "Date", " Mon, 23 Nov 2026 19:00:00 +0000", &r), 0);
+		ck_assert_int_eq(mclient_eoh(mc, &r), 0);
+		ck_assert_int_eq(r.cmd, 'c');
+		ck_assert_int_eq(mclient_body(mc, "hi\r\n", 4, &r), 0);
+		eom(mc, "CLEAN", &r);
+		ck_assert_int_eq(r.cmd, 'c');
+		ck_assert_uint_eq(r.nmods, 0);
+		mclient_reply_clear(&r);
+	}
+	finish(&mc);
+	sleep_ms(50);
+	evs = events_since(before);
+	/* one event for the aborted message, with what its headers had, and
+	   nothing for the two clean ones */
+	ck_assert_uint_eq(json_array_size(evs), 1);
+	ev = json_array_get(evs, 0);
+	ck_assert_str_eq(str(ev, "stage"), "abort");
+	ck_assert_str_eq(str(ev, "applied"), "log");
+	ck_assert(has_finding(ev, "header.invalid_utf8"));
+	ck_assert_int_eq(json_integer_value(json_object_get(ev, "message")), 1);
+	json_decref(evs);
+}
+END_TEST
+
 START_TEST(survives_a_storm_of_sighup)
 {
 	struct mclient *mc;
@@ -588,18 +642,6 @@ send_crafted(struct mclient *mc, const struct hcase *hc, struct mclient_reply *r
 	ck_assert_msg(mclient_eom(mc, r) == 0, "%s", mclient_error(mc));
 }
 
-static bool
-has_finding(json_t *ev, const char *rule)
-{
-	json_t *f;
-	size_t i;
-
-	json_array_foreach(json_object_get(ev, "findings"), i, f)
-		if (strcmp(str(f, "rule"), rule) == 0)
-			return true;
-	return false;
-}
-
 START_TEST(refuses_or_quarantines_each_crafted_header_with_one_event)
 {
 	const struct hcase *hc = &hcases[_i];
@@ -710,6 +752,7 @@ protocol_suite(void)
 			    (int)(sizeof(hcases) / sizeof(hcases[0])));
 	tcase_add_test(tc, tags_and_removes_the_tag_a_sender_forged);
 	tcase_add_test(tc, finds_smuggling_in_the_body_and_quarantines);
+	tcase_add_test(tc, nothing_leaks_from_one_message_to_the_next);
 	tcase_add_test(tc, survives_a_storm_of_sighup);
 	tcase_add_test(tc, stops_cleanly_on_sigterm);
 	suite_add_tcase(s, tc);

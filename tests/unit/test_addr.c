@@ -387,6 +387,8 @@ START_TEST(counts_groups_and_the_mailboxes_inside_them)
 		       7, 2, 0, 0, 0, 0, 0, 0, 1, NO_EW, NULL, 0);
 	ASSERT_SUMMARY_OF("Team: a@b, <c@d>; e@f",
 		       15, 0, 1, 1, 0, 1, 0, 3, 1, NO_EW, NULL, 0);
+	ASSERT_SUMMARY_OF("A: a@b;, B: c@d;",
+		       13, 0, 0, 0, 0, 0, 0, 2, 2, NO_EW, NULL, 0);
 	ASSERT_SUMMARY_OF(" IETF-Announce:;",
 		       3, 0, 0, 0, 0, 0, 0, 0, 1, NO_EW, NULL, 0);
 }

@@ -306,6 +306,9 @@ START_TEST(reports_errors_at_their_offsets)
 	PARSE("text/plain; =x; a=b", &ct);
 	assert_error(&ct, "unexpected character", 12);
 	ck_assert_uint_eq(ct.params, 1);
+	PARSE("text/plain; \"a;b\"; x=1", &ct);
+	assert_error(&ct, "unexpected character", 12);
+	ck_assert_uint_eq(ct.params, 1);
 
 	PARSE("text/plain; title*0=a; title*2=b", &ct);
 	assert_error(&ct, "RFC 2231 sections missing or repeated", 12);
