@@ -57,7 +57,8 @@ struct addr_token {
 	unsigned depth;		/* COMMENT: deepest nesting inside it (1 = no
 				   nesting); 0 for the other types */
 	char special;		/* SPECIAL: the byte; else 0 */
-	size_t escapes;		/* backslash escapes (quoted-pairs) in it */
+	size_t escapes;		/* backslash escapes (quoted-pairs) in it; a
+				   lone backslash ending an atom counts */
 };
 
 /* Caller-owned; the fields are private. */

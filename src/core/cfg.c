@@ -30,6 +30,9 @@ enum cfg_type {
 	CT_TEXT,	/* a reply text */
 	CT_FACILITY,
 	CT_RULE,	/* repeatable: Rule <id> attr=value ... */
+	CT_NETS,	/* CIDR networks, or files of them */
+	CT_RULESET,	/* all, or rule ids and prefixes */
+	CT_OVERRIDE,	/* repeatable: Override country:GB rules attr=value ... */
 };
 
 struct cfg_key {
@@ -42,7 +45,9 @@ struct cfg_key {
 enum cfg_key_id {
 	K_SOCKET, K_UMASK, K_USERID, K_PIDFILE, K_MODE, K_AUDITLOG,
 	K_SAMPLE, K_ONINTERNAL, K_ONAUDIT, K_REMOTE, K_FACILITY,
-	K_REJECTTEXT, K_TEMPFAILTEXT, K_BODYLIMIT, K_RULE, K_COUNT
+	K_REJECTTEXT, K_TEMPFAILTEXT, K_BODYLIMIT, K_GEOCOUNTRY, K_GEOASN,
+	K_TRUSTED, K_TRUSTEDEXEMPT, K_EXEMPTAUTH, K_AUTHEXEMPT, K_OVERRIDE,
+	K_RULE, K_COUNT
 };
 
 static const struct cfg_key cfg_keys[K_COUNT] = {
@@ -60,6 +65,13 @@ static const struct cfg_key cfg_keys[K_COUNT] = {
 	[K_REJECTTEXT] = { "RejectText", CT_TEXT, "", 0, 0 },
 	[K_TEMPFAILTEXT] = { "TempfailText", CT_TEXT, "", 0, 0 },
 	[K_BODYLIMIT] = { "BodyInspectLimit", CT_ULONG, CFG_DEFAULT_BODY_LIMIT, 0, 1UL << 40 },
+	[K_GEOCOUNTRY] = { "GeoIPCountryDB", CT_PATH, "", 0, 0 },
+	[K_GEOASN] = { "GeoIPASNDB", CT_PATH, "", 0, 0 },
+	[K_TRUSTED] = { "TrustedNetworks", CT_NETS, "", 0, 0 },
+	[K_TRUSTEDEXEMPT] = { "TrustedExempt", CT_RULESET, "all", 0, 0 },
+	[K_EXEMPTAUTH] = { "ExemptAuthenticated", CT_BOOL, "no", 0, 0 },
+	[K_AUTHEXEMPT] = { "AuthenticatedExempt", CT_RULESET, "all", 0, 0 },
+	[K_OVERRIDE] = { "Override", CT_OVERRIDE, NULL, 0, 0 },
 	[K_RULE] = { "Rule", CT_RULE, NULL, 0, 0 },
 };
 
@@ -71,6 +83,7 @@ static const char *const facilities[] = {
 struct cfg_parser {
 	struct cfg *cfg;
 	struct cfg_error *err;
+	const struct cfg_reader *reader;
 	unsigned line;
 	bool seen[K_COUNT];
 	bool rule_seen[RULE_COUNT];
@@ -246,6 +259,214 @@ parse_rule(struct cfg_parser *p, const char *v, size_t len)
 	return 0;
 }
 
+/* Add the networks of one line of text; file is NULL for the config
+   itself (errors then name the config's line). */
+static int
+add_nets(struct cfg_parser *p, const char *v, size_t len, const char *file,
+	 unsigned line)
+{
+	struct net_list *list = &p->cfg->clients.trusted;
+	char msg[200];
+	size_t i = 0;
+
+	while (i < len) {
+		size_t n = 0;
+
+		while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		if (i < len && v[i] == '#')
+			break;
+		while (i + n < len && v[i + n] != ' ' && v[i + n] != '\t' && v[i + n] != ',')
+			n++;
+		if (n == 0)
+			break;
+		if (list->count == NET_LIST_MAX || net_parse(v + i, n, &list->item[list->count],
+							    msg, sizeof(msg)) < 0) {
+			if (file != NULL) {
+				snprintf(p->err->file, sizeof(p->err->file), "%s", file);
+				p->line = line;
+			}
+			return perr(p, "TrustedNetworks: %s", list->count == NET_LIST_MAX ?
+				    "more than 1024 networks" : msg);
+		}
+		list->count++;
+		i += n;
+	}
+	return 0;
+}
+
+/* TrustedNetworks: networks inline, or absolute paths of files of them
+   (one or more per line, "#" comments). */
+static int
+parse_nets(struct cfg_parser *p, const char *v, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t n = 0;
+		char path[1024], msg[300];
+		char *buf;
+		size_t blen;
+
+		while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+			i++;
+		while (i + n < len && v[i + n] != ' ' && v[i + n] != '\t' && v[i + n] != ',')
+			n++;
+		if (n == 0)
+			break;
+		if (v[i] != '/') {
+			if (add_nets(p, v + i, n, NULL, 0) < 0)
+				return -1;
+			i += n;
+			continue;
+		}
+		snprintf(path, sizeof(path), "%.*s", (int)n, v + i);
+		if (p->reader == NULL || p->reader->read(p->reader->arg, path, &buf, &blen,
+							 msg, sizeof(msg)) < 0)
+			return perr(p, "TrustedNetworks: %s", p->reader ? msg :
+				    "files cannot be read here");
+		for (size_t pos = 0, line = 1; pos < blen; line++) {
+			const char *nl = memchr(buf + pos, '\n', blen - pos);
+			size_t l = nl ? (size_t)(nl - (buf + pos)) : blen - pos;
+
+			if (add_nets(p, buf + pos, l, path, (unsigned)line) < 0) {
+				free(buf);
+				return -1;
+			}
+			pos += l + 1;
+		}
+		free(buf);
+		i += n;
+	}
+	return 0;
+}
+
+/* Override country:GB,RU|asn:1221 <rules> [action=..] [limit=..] [mode=..] */
+static int
+parse_override(struct cfg_parser *p, const char *v, size_t len)
+{
+	struct client_rules *cr = &p->cfg->clients;
+	struct client_override *o;
+	char word[3][512], msg[200];
+	size_t nwords = 0, i = 0;
+	const char *sel;
+
+	if (cr->noverrides == CLIENT_OVERRIDES_MAX)
+		return perr(p, "Override: more than %d", CLIENT_OVERRIDES_MAX);
+	o = &cr->override[cr->noverrides];
+	memset(o, 0, sizeof(*o));
+	snprintf(o->text, sizeof(o->text), "%.*s", (int)len, v);
+	for (int w = 0; w < 2; w++) {	/* selector, rules */
+		size_t n = 0;
+
+		while (i < len && (v[i] == ' ' || v[i] == '\t'))
+			i++;
+		while (i + n < len && v[i + n] != ' ' && v[i + n] != '\t')
+			n++;
+		if (n == 0 || n >= sizeof(word[0]))
+			return perr(p, "Override: expected \"country:CC[,CC] RULES attr=value\" "
+				    "or \"asn:N[,N] RULES attr=value\"");
+		snprintf(word[nwords++], sizeof(word[0]), "%.*s", (int)n, v + i);
+		i += n;
+	}
+	sel = word[0];
+	if (strncasecmp(sel, "country:", 8) == 0) {
+		o->match = MATCH_COUNTRY;
+		sel += 8;
+	} else if (strncasecmp(sel, "asn:", 4) == 0) {
+		o->match = MATCH_ASN;
+		sel += 4;
+	} else {
+		return perr(p, "Override: \"%s\" is not country:CC or asn:N", word[0]);
+	}
+	for (const char *s = sel; *s != '\0';) {
+		size_t n = strcspn(s, ",");
+
+		if (o->nvalues == CLIENT_VALUES_MAX)
+			return perr(p, "Override: more than %d values", CLIENT_VALUES_MAX);
+		if (o->match == MATCH_COUNTRY) {
+			if (n != 2 || !((s[0] | 0x20) >= 'a' && (s[0] | 0x20) <= 'z') ||
+			    !((s[1] | 0x20) >= 'a' && (s[1] | 0x20) <= 'z'))
+				return perr(p, "Override: \"%.*s\" is not a two-letter country code",
+					    (int)n, s);
+			o->country[o->nvalues][0] = (char)(s[0] & ~0x20);
+			o->country[o->nvalues][1] = (char)(s[1] & ~0x20);
+		} else {
+			const char *d = (n > 2 && strncasecmp(s, "AS", 2) == 0) ? s + 2 : s;
+			unsigned long asn;
+
+			if (parse_ulong(d, n - (size_t)(d - s), 10, &asn) < 0 || asn == 0 ||
+			    asn > 4294967295UL)
+				return perr(p, "Override: \"%.*s\" is not an AS number", (int)n, s);
+			o->asn[o->nvalues] = asn;
+		}
+		o->nvalues++;
+		s += n + (s[n] == ',' ? 1 : 0);
+	}
+	if (o->nvalues == 0)
+		return perr(p, "Override: no country or AS number given");
+	if (rule_set_parse(word[1], strlen(word[1]), &o->rules, msg, sizeof(msg)) < 0)
+		return perr(p, "Override: %s", msg);
+	while (i < len) {
+		size_t n = 0;
+		const char *a, *eq;
+
+		while (i < len && (v[i] == ' ' || v[i] == '\t'))
+			i++;
+		a = v + i;
+		while (i + n < len && v[i + n] != ' ' && v[i + n] != '\t')
+			n++;
+		i += n;
+		if (n == 0)
+			break;
+		eq = memchr(a, '=', n);
+		if (eq == NULL)
+			return perr(p, "Override: \"%.*s\" is not attr=value", (int)n, a);
+		if (word_eq(a, (size_t)(eq - a), "action")) {
+			if (word_eq(eq + 1, n - (size_t)(eq + 1 - a), "off"))
+				o->action = ACTION_ACCEPT;
+			else if (rule_action_parse(eq + 1, n - (size_t)(eq + 1 - a), &o->action) < 0 ||
+				 o->action == ACTION_ACCEPT)
+				return perr(p, "Override: action \"%.*s\" is not one of reject, "
+					    "tempfail, discard, quarantine, tag, log, off",
+					    (int)(n - (size_t)(eq + 1 - a)), eq + 1);
+			o->has_action = true;
+		} else if (word_eq(a, (size_t)(eq - a), "limit")) {
+			bool any = false;
+
+			if (parse_ulong(eq + 1, n - (size_t)(eq + 1 - a), 10, &o->limit) < 0)
+				return perr(p, "Override: limit \"%.*s\" is not a number",
+					    (int)(n - (size_t)(eq + 1 - a)), eq + 1);
+			for (size_t r = 0; r < RULE_COUNT; r++) {
+				const struct rule_def *d = &rule_table[r];
+
+				if (!rule_set_has(&o->rules, (enum rule_id)r) || d->limit == RULE_NO_LIMIT)
+					continue;
+				any = true;
+				if (o->limit < d->limit_min || o->limit > d->limit_max)
+					return perr(p, "Override: limit %lu is outside %lu to %lu for %s",
+						    o->limit, d->limit_min, d->limit_max, d->name);
+			}
+			if (!any)
+				return perr(p, "Override: none of these rules has a limit");
+			o->has_limit = true;
+		} else if (word_eq(a, (size_t)(eq - a), "mode")) {
+			if (word_eq(eq + 1, n - (size_t)(eq + 1 - a), "monitor"))
+				o->monitor = true;
+			else if (!word_eq(eq + 1, n - (size_t)(eq + 1 - a), "enforce"))
+				return perr(p, "Override: mode must be enforce or monitor");
+			o->has_mode = true;
+		} else {
+			return perr(p, "Override: unknown attribute \"%.*s\" (expected action, "
+				    "limit or mode)", (int)(eq - a), a);
+		}
+	}
+	if (!o->has_action && !o->has_limit && !o->has_mode)
+		return perr(p, "Override: expected action=, limit= or mode=");
+	cr->noverrides++;
+	return 0;
+}
+
 static int
 set_key(struct cfg_parser *p, enum cfg_key_id k, const char *v, size_t len)
 {
@@ -290,7 +511,8 @@ set_key(struct cfg_parser *p, enum cfg_key_id k, const char *v, size_t len)
 		if (parse_bool(v, len, &b) < 0)
 			return perr(p, "%s: \"%s\" is not yes or no", key->name,
 				    shown(v, len, buf, sizeof(buf)));
-		cfg->allow_remote_socket = b;
+		*(k == K_REMOTE ? &cfg->allow_remote_socket :
+		  &cfg->clients.exempt_authenticated) = b;
 		return 0;
 	}
 	case CT_MODE:
@@ -340,14 +562,29 @@ set_key(struct cfg_parser *p, enum cfg_key_id k, const char *v, size_t len)
 				    shown(v, len, buf, sizeof(buf)));
 		if (check_printable(p, key->name, v, len) < 0)
 			return -1;
-		return set_string(p, k == K_PIDFILE ? &cfg->pidfile : &cfg->audit_log,
-				  v, len);
+		return set_string(p, k == K_PIDFILE ? &cfg->pidfile :
+				  k == K_AUDITLOG ? &cfg->audit_log :
+				  k == K_GEOCOUNTRY ? &cfg->geoip_country_db :
+				  &cfg->geoip_asn_db, v, len);
 	case CT_STRING:
 		if (check_printable(p, key->name, v, len) < 0)
 			return -1;
 		return set_string(p, &cfg->user, v, len);
 	case CT_RULE:
 		return parse_rule(p, v, len);
+	case CT_NETS:
+		return parse_nets(p, v, len);
+	case CT_RULESET: {
+		char msg[200];
+
+		if (rule_set_parse(v, len, k == K_TRUSTEDEXEMPT ?
+				   &cfg->clients.trusted_exempt :
+				   &cfg->clients.authenticated_exempt, msg, sizeof(msg)) < 0)
+			return perr(p, "%s: %s", key->name, msg);
+		return 0;
+	}
+	case CT_OVERRIDE:
+		return parse_override(p, v, len);
 	}
 	return perr(p, "internal error: key type");
 }
@@ -414,7 +651,7 @@ parse_line(struct cfg_parser *p, char *l, size_t len)
 	for (size_t k = 0; k < K_COUNT; k++) {
 		if (!word_eq(l + i, klen, cfg_keys[k].name))
 			continue;
-		if (k != K_RULE && p->seen[k])
+		if (k != K_RULE && k != K_OVERRIDE && p->seen[k])
 			return perr(p, "%s: given twice", cfg_keys[k].name);
 		p->seen[k] = true;
 		return set_key(p, (enum cfg_key_id)k, l + vstart, vlen);
@@ -458,12 +695,12 @@ cfg_defaults(struct cfg **cfg_r)
 {
 	struct cfg_error err;
 
-	return cfg_load("", 0, "(defaults)", cfg_r, &err);
+	return cfg_load("", 0, "(defaults)", NULL, cfg_r, &err);
 }
 
 int
-cfg_load(const char *buf, size_t len, const char *file, struct cfg **cfg_r,
-	 struct cfg_error *err)
+cfg_load(const char *buf, size_t len, const char *file,
+	 const struct cfg_reader *reader, struct cfg **cfg_r, struct cfg_error *err)
 {
 	struct cfg_parser p = { 0 };
 	char line[CFG_LINE_MAX];
@@ -472,6 +709,7 @@ cfg_load(const char *buf, size_t len, const char *file, struct cfg **cfg_r,
 	*cfg_r = NULL;
 	error_init(err, file);
 	p.err = err;
+	p.reader = reader;
 	p.cfg = cfg_new();
 	if (p.cfg == NULL)
 		return perr(&p, "out of memory");
@@ -558,6 +796,8 @@ cfg_free(struct cfg **cfgp)
 	free(cfg->pidfile);
 	free(cfg->audit_log);
 	free(cfg->syslog_facility);
+	free(cfg->geoip_country_db);
+	free(cfg->geoip_asn_db);
 	free(cfg);
 	*cfgp = NULL;
 }

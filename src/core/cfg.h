@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "client.h"
 #include "policy.h"
 #include "sockspec.h"
 
@@ -36,7 +37,19 @@ struct cfg {
 	enum rule_action on_audit_failure;	/* accept or tempfail */
 	bool allow_remote_socket;
 	char *syslog_facility;		/* mail, daemon, local0..local7 */
+	char *geoip_country_db;		/* "" = none */
+	char *geoip_asn_db;
+	struct client_rules clients;	/* exemptions and overrides */
 	struct policy policy;
+};
+
+/* How the loader reads a file a key names (TrustedNetworks /path): the
+   shell provides it, so the core does no I/O.  read returns 0 with a
+   malloc'd buffer, or -1 with a message. */
+struct cfg_reader {
+	int (*read)(void *arg, const char *path, char **buf_r, size_t *len_r,
+		    char *err, size_t errsize);
+	void *arg;
 };
 
 struct cfg_error {
@@ -46,7 +59,8 @@ struct cfg_error {
 };
 
 /* Parse buf[0..len), the contents of the file named file (for messages). */
-int cfg_load(const char *buf, size_t len, const char *file, struct cfg **cfg_r,
+int cfg_load(const char *buf, size_t len, const char *file,
+	     const struct cfg_reader *reader, struct cfg **cfg_r,
 	     struct cfg_error *err_r);
 
 /* A config with every default (what an empty file gives). */

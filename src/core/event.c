@@ -174,6 +174,29 @@ add_context(json_t *ev, const struct evt_context *ctx)
 		r |= set_int(client, "port", ctx->client_port);
 	r |= set_escaped(client, "name", ctx->client_name, ctx->client_name_len,
 			 EVT_FIELD_MAX);
+	if (ctx->country != NULL)
+		r |= set_str(client, "country", ctx->country);
+	if (ctx->asn != 0)
+		r |= set_int(client, "asn", ctx->asn);
+	if (ctx->as_org != NULL)
+		r |= set_str(client, "as_org", ctx->as_org);
+	if (ctx->trusted || ctx->authenticated || ctx->noverrides > 0) {
+		json_t *pol = json_object(), *ovr = json_array();
+
+		if (pol == NULL || ovr == NULL || json_object_set_new(ev, "policy", pol) < 0) {
+			json_decref(ovr);
+			return -1;
+		}
+		r |= json_object_set_new(pol, "trusted", json_boolean(ctx->trusted));
+		r |= json_object_set_new(pol, "authenticated", json_boolean(ctx->authenticated));
+		r |= json_object_set_new(pol, "overrides", ovr);
+		for (size_t i = 0; i < ctx->noverrides && i < EVT_OVERRIDES_MAX; i++) {
+			char buf[EVT_FIELD_MAX + 1];
+
+			esc_bytes(ctx->overrides[i], strlen(ctx->overrides[i]), buf, sizeof(buf), NULL);
+			r |= json_array_append_new(ovr, json_string(buf));
+		}
+	}
 	r |= set_escaped(ev, "helo", ctx->helo, ctx->helo_len, EVT_FIELD_MAX);
 	r |= set_escaped(ev, "sender", ctx->sender, ctx->sender_len, EVT_FIELD_MAX);
 	r |= set_int(ev, "recipients", ctx->recipients);

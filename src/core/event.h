@@ -21,6 +21,7 @@
 #include "reply.h"
 
 #define EVT_SCHEMA 1
+#define EVT_OVERRIDES_MAX 8	/* overrides named in one event */
 #define EVT_FIELD_MAX 320	/* escaped HELO, sender, client name */
 #define EVT_DETAIL_MAX 1024	/* escaped lifecycle values (error messages) */
 
@@ -45,6 +46,13 @@ struct evt_context {
 	unsigned long recipients;	/* accepted so far */
 	unsigned long message;		/* message number in the connection, from 1 */
 	size_t sample_max;		/* escaped sample cap (AuditSampleLength) */
+	const char *country;		/* GeoIP, NULL if unknown */
+	unsigned long asn;		/* 0 if unknown */
+	const char *as_org;
+	bool trusted;			/* TrustedNetworks exempted rules */
+	bool authenticated;		/* ExemptAuthenticated exempted rules */
+	const char *overrides[EVT_OVERRIDES_MAX];	/* Override lines that applied */
+	size_t noverrides;
 	bool body_seen;			/* the body was inspected: */
 	unsigned long long body_scanned;	/* octets looked at */
 	bool body_truncated;		/* BodyInspectLimit reached */

@@ -32,7 +32,7 @@
  *   "unknown encoding"        anything but one B, b, Q or q
  *   "bad base64", "bad Q-encoding"   see ew_decode()
  * Not malformed: an empty encoded text (RFC 2047 asks for one byte, but
- * some generators write "=?UTF-8?B?" "?=" for an empty name, and it decodes
+ * some generators write "=?UTF-8?B??=" for an empty name, and it decodes
  * to nothing); lowercase hex in Q; missing base64 padding; a word longer than
  * 75 octets (the caller compares w.len with its limit); a charset with an
  * RFC 2231 "*language" suffix, which w.charset keeps as sent

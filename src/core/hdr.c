@@ -290,8 +290,12 @@ check_encoded_words(const struct limits *lim, const char *field, const char *v,
 
 			bool iso2022 = w.charset_len >= 8 &&
 				strncasecmp(w.charset, "ISO-2022", 8) == 0;
+			bool wide = w.charset_len >= 6 &&	/* NUL in every ASCII char */
+				(strncasecmp(w.charset, "UTF-16", 6) == 0 ||
+				 strncasecmp(w.charset, "UTF-32", 6) == 0 ||
+				 strncasecmp(w.charset, "UCS-", 4) == 0);
 
-			if (ew_decode(&w, decoded, sizeof(decoded), &n, &truncated, &err) == 0 &&
+			if (!wide && ew_decode(&w, decoded, sizeof(decoded), &n, &truncated, &err) == 0 &&
 			    has_control(decoded, n, iso2022)) {
 				ctl_seen = true;
 				finding_add(out, RULE_HEADER_ENCODED_WORD_CONTROL, field, v,

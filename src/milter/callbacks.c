@@ -28,6 +28,7 @@
 #include "core/hdr.h"
 #include "core/esc.h"
 #include "core/reply.h"
+#include "geo.h"
 
 #define MG_KEEP_HELO	1024	/* raw octets kept for events */
 #define MG_KEEP_SENDER	1024
@@ -77,6 +78,10 @@ struct mg_msg {
 
 struct mg_conn {
 	struct mg_config *config;	/* the config this connection started with */
+	struct policy pol;		/* the config's policy for this client */
+	struct client client;
+	struct client_applied applied;	/* exemptions and overrides in pol */
+	char as_org[GEO_ORG_MAX];
 	char session[32];
 	char client_ip[INET6_ADDRSTRLEN];
 	unsigned client_port;
@@ -112,7 +117,16 @@ mg_active_sessions(void)
 static const struct policy *
 conn_policy(const struct mg_conn *c)
 {
-	return &c->config->cfg->policy;
+	return &c->pol;
+}
+
+/* The session's policy: the config's, with this client's exemptions and
+   overrides. */
+static void
+apply_client(struct mg_conn *c)
+{
+	c->pol = c->config->cfg->policy;
+	client_apply(&c->config->cfg->clients, &c->client, &c->pol, &c->applied);
 }
 
 static void
@@ -156,6 +170,14 @@ event_context(const struct mg_conn *c, struct evt_context *e)
 	e->recipients = c->msg.rcpts_accepted;
 	e->message = c->msg.active ? c->msg.number : 0;
 	e->sample_max = c->config->cfg->sample_length;
+	e->country = c->client.country[0] ? c->client.country : NULL;
+	e->asn = c->client.asn;
+	e->as_org = c->as_org[0] ? c->as_org : NULL;
+	e->trusted = c->applied.trusted;
+	e->authenticated = c->applied.authenticated;
+	e->noverrides = c->applied.noverrides;
+	for (size_t i = 0; i < c->applied.noverrides && i < EVT_OVERRIDES_MAX; i++)
+		e->overrides[i] = c->config->cfg->clients.override[c->applied.override[i]].text;
 	if (c->msg.content != NULL && c->msg.content->body_started) {
 		e->body_seen = true;
 		e->body_scanned = body_scanned(&c->msg.content->body);
@@ -363,14 +385,31 @@ mg_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
 	if (addr != NULL && addr->sa_family == AF_INET) {
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
 
-		inet_ntop(AF_INET, &sin->sin_addr, c->client_ip, sizeof(c->client_ip));
+		memcpy(c->client.addr + 12, &sin->sin_addr, 4);
+		c->client.addr[10] = c->client.addr[11] = 0xff;
+		c->client.has_addr = true;
 		c->client_port = ntohs(sin->sin_port);
 	} else if (addr != NULL && addr->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)addr;
 
-		inet_ntop(AF_INET6, &sin6->sin6_addr, c->client_ip, sizeof(c->client_ip));
+		memcpy(c->client.addr, &sin6->sin6_addr, 16);
+		c->client.has_addr = true;
 		c->client_port = ntohs(sin6->sin6_port);
 	}
+	if (c->client.has_addr)		/* IPv4-mapped shows as IPv4 */
+		net_format(c->client.addr, c->client_ip, sizeof(c->client_ip));
+	if (c->config->geo != NULL && addr != NULL) {
+		struct geo_result g;
+
+		geo_lookup(c->config->geo, addr, &g);
+		memcpy(c->client.country, g.country, sizeof(c->client.country));
+		c->client.asn = g.asn;
+		memcpy(c->as_org, g.org, sizeof(c->as_org));
+		if (g.error != NULL)
+			mg_log(LOG_WARNING, "%s: GeoIP lookup of %s failed: %s; client "
+			       "unknown", c->session, c->client_ip, g.error);
+	}
+	apply_client(c);
 	finding_list_init(&c->helo_findings);
 	finding_list_init(&c->unknown_findings);
 	msg_reset(c);
@@ -427,6 +466,14 @@ mg_envfrom(SMFICTX *ctx, char **argv)
 	if (c == NULL)
 		return internal_error(ctx, NULL, STAGE_MAIL, "no connection context");
 	msg_flush(c, STAGE_ABORT);	/* a transaction the MTA never closed */
+	if (!c->client.authenticated) {
+		char *who = mg_smfi->getsymval(ctx, "{auth_authen}");
+
+		if (who != NULL && who[0] != '\0') {
+			c->client.authenticated = true;
+			apply_client(c);
+		}
+	}
 	n = env_args(argv, args);
 	c->msg.active = true;
 	c->msg.number = ++c->messages;

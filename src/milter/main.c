@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "geo.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -227,6 +228,7 @@ int
 main(int argc, char **argv)
 {
 	struct cfg *cfg;
+	struct geo *geo = NULL;
 	char err[1200];
 	bool check_only = false;
 	int ch;
@@ -249,13 +251,14 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
-	if (mg_config_load(&opt, &cfg, err, sizeof(err)) < 0) {
+	if (mg_config_load(&opt, &cfg, &geo, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s\n", MG_NAME, err);
 		return EX_CONFIG;
 	}
 	if (check_only) {
 		printf("%s: %s: configuration OK\n", MG_NAME, opt.config_file);
 		cfg_free(&cfg);
+		geo_close(&geo);
 		return EXIT_SUCCESS;
 	}
 	mg_log_open(opt.foreground, cfg->syslog_facility);
@@ -271,7 +274,7 @@ main(int argc, char **argv)
 		mg_log(LOG_ERR, "%s", err);
 		return EX_CANTCREAT;
 	}
-	mg_runtime_set(cfg);
+	mg_runtime_set(cfg, geo);
 	{
 		const char *kv[] = { "version", PACKAGE_VERSION, "config", opt.config_file,
 			"socket", cfg->socket, "mode", pol_mode_name(cfg->policy.mode), NULL };

@@ -26,8 +26,11 @@ void mg_log_open(bool to_stderr, const char *facility);
 void mg_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* --- runtime.c --- */
+struct geo;
+
 struct mg_config {
 	struct cfg *cfg;
+	struct geo *geo;	/* GeoIP databases of this config, or NULL */
 	unsigned refs;		/* under the runtime lock */
 };
 
@@ -42,8 +45,8 @@ struct mg_options {
 /* Load config_file with the command line overrides; on error writes
    "file:line: message" into err. */
 int mg_config_load(const struct mg_options *opt, struct cfg **cfg_r,
-		   char *err, size_t errsize);
-void mg_runtime_set(struct cfg *cfg);		/* the first config */
+		   struct geo **geo_r, char *err, size_t errsize);
+void mg_runtime_set(struct cfg *cfg, struct geo *geo);	/* the first config */
 struct mg_config *mg_config_get(void);		/* takes a reference */
 void mg_config_put(struct mg_config **c);	/* drops it */
 /* Reload from the file; keeps the old config on error. */

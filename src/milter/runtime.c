@@ -7,6 +7,7 @@
  * replaces a working policy.
  */
 #include "mg.h"
+#include "geo.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -99,9 +100,18 @@ override(char **dst, const char *value)
 	return 0;
 }
 
+static int
+reader_read(void *arg, const char *path, char **buf_r, size_t *len_r, char *err,
+	    size_t errsize)
+{
+	return read_file(path, buf_r, len_r, err, errsize);
+}
+
+static const struct cfg_reader file_reader = { reader_read, NULL };
+
 int
-mg_config_load(const struct mg_options *opt, struct cfg **cfg_r, char *err,
-	       size_t errsize)
+mg_config_load(const struct mg_options *opt, struct cfg **cfg_r, struct geo **geo_r,
+	       char *err, size_t errsize)
 {
 	struct cfg_error cerr;
 	char *buf;
@@ -110,7 +120,7 @@ mg_config_load(const struct mg_options *opt, struct cfg **cfg_r, char *err,
 
 	if (read_file(opt->config_file, &buf, &len, err, errsize) < 0)
 		return -1;
-	r = cfg_load(buf, len, opt->config_file, cfg_r, &cerr);
+	r = cfg_load(buf, len, opt->config_file, &file_reader, cfg_r, &cerr);
 	free(buf);
 	if (r == 0 && opt->socket != NULL &&
 	    cfg_set_socket(*cfg_r, opt->socket, &cerr) < 0) {
@@ -128,25 +138,32 @@ mg_config_load(const struct mg_options *opt, struct cfg **cfg_r, char *err,
 		cfg_free(cfg_r);
 		return -1;
 	}
+	if (geo_open((*cfg_r)->geoip_country_db, (*cfg_r)->geoip_asn_db, geo_r,
+		     cerr.msg, sizeof(cerr.msg)) < 0) {
+		snprintf(err, errsize, "%s: %s", opt->config_file, cerr.msg);
+		cfg_free(cfg_r);
+		return -1;
+	}
 	return 0;
 }
 
 static struct mg_config *
-wrap(struct cfg *cfg)
+wrap(struct cfg *cfg, struct geo *geo)
 {
 	struct mg_config *c = calloc(1, sizeof(*c));
 
 	if (c != NULL) {
 		c->cfg = cfg;
+		c->geo = geo;
 		c->refs = 1;	/* the runtime's own reference */
 	}
 	return c;
 }
 
 void
-mg_runtime_set(struct cfg *cfg)
+mg_runtime_set(struct cfg *cfg, struct geo *geo)
 {
-	struct mg_config *c = wrap(cfg);
+	struct mg_config *c = wrap(cfg, geo);
 
 	if (c == NULL) {
 		mg_log(LOG_CRIT, "config: out of memory");
@@ -183,6 +200,7 @@ mg_config_put(struct mg_config **cp)
 	pthread_mutex_unlock(&rt_lock);
 	if (last) {
 		cfg_free(&c->cfg);
+		geo_close(&c->geo);
 		free(c);
 	}
 	*cp = NULL;
@@ -207,10 +225,11 @@ void
 mg_reload(const struct mg_options *opt)
 {
 	struct cfg *cfg;
+	struct geo *geo = NULL;
 	struct mg_config *fresh, *old;
 	char err[1024];
 
-	if (mg_config_load(opt, &cfg, err, sizeof(err)) < 0) {
+	if (mg_config_load(opt, &cfg, &geo, err, sizeof(err)) < 0) {
 		const char *kv[] = { "config", opt->config_file, "error", err, NULL };
 
 		struct mg_config *running = mg_config_get();
@@ -224,8 +243,9 @@ mg_reload(const struct mg_options *opt)
 		mg_audit_lifecycle("reload_failed", kv);
 		return;
 	}
-	fresh = wrap(cfg);
+	fresh = wrap(cfg, geo);
 	if (fresh == NULL) {
+		geo_close(&geo);
 		const char *kv[] = { "config", opt->config_file, "error", "out of memory", NULL };
 
 		mg_log(LOG_ERR, "reload: out of memory; keeping the running configuration");

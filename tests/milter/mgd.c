@@ -144,6 +144,12 @@ mgd_kill(struct mgd *d)
 struct mclient *
 mgd_session(const struct mgd *d)
 {
+	return mgd_session_from(d, '4', "192.0.2.25");
+}
+
+struct mclient *
+mgd_session_from(const struct mgd *d, char family, const char *addr)
+{
 	struct mclient *mc;
 	struct mclient_optneg on;
 	struct mclient_reply r = { 0 };
@@ -157,8 +163,8 @@ mgd_session(const struct mgd *d)
 	ck_assert_uint_eq(on.version, 6);
 	ck_assert(on.actions & SMFIF_QUARANTINE);
 	ck_assert(on.actions & SMFIF_ADDHDRS);
-	ck_assert_int_eq(mclient_connect(mc, "client.test.example", '4', 50123,
-					 "192.0.2.25", &r), 0);
+	ck_assert_int_eq(mclient_connect(mc, "client.test.example", family, 50123,
+					 addr, &r), 0);
 	ck_assert_int_eq(r.cmd, 'c');
 	ck_assert_int_eq(mclient_helo(mc, "client.test.example", &r), 0);
 	ck_assert_int_eq(r.cmd, 'c');

@@ -39,6 +39,8 @@ const char *mgd_str(json_t *obj, const char *key);
 /* A client that has negotiated as Postfix 3.7 does and sent CONNECT
    (192.0.2.25) and HELO. */
 struct mclient *mgd_session(const struct mgd *d);
+/* The same from another client: family '4' or '6', address as text. */
+struct mclient *mgd_session_from(const struct mgd *d, char family, const char *addr);
 
 void mgd_sleep_ms(long ms);
 

@@ -729,6 +729,140 @@ START_TEST(finds_smuggling_in_the_body_and_quarantines)
 }
 END_TEST
 
+/* --- GeoIP, exemptions and overrides ------------------------------------ */
+
+static void
+geo_config(const char *extra)
+{
+	char text[4096];
+	const char *src = getenv("srcdir");
+
+	snprintf(text, sizeof(text),
+		 "GeoIPCountryDB %s/tests/data/geoip/GeoIP2-Country-Test.mmdb\n"
+		 "GeoIPASNDB %s/tests/data/geoip/GeoLite2-ASN-Test.mmdb\n%s", src, src, extra);
+	json_t *ev = reload(text);
+
+	ck_assert_msg(strcmp(str(ev, "type"), "reload") == 0, "%s", str(ev, "error"));
+	json_decref(ev);
+}
+
+/* The event of a refused MAIL from that client. */
+static json_t *
+refused_from(char family, const char *addr)
+{
+	size_t before = audit_lines();
+	struct mclient *mc = mgd_session_from(&d, family, addr);
+	json_t *evs, *ev;
+
+	ck_assert_int_eq(mail(mc, "<;sleep 66;>", NULL, NULL, 0), 'y');
+	finish(&mc);
+	wait_lines(before + 1);
+	evs = events_since(before);
+	ev = json_incref(json_object_get(json_array_get(evs, 0), "client"));
+	json_decref(evs);
+	return ev;
+}
+
+START_TEST(events_carry_country_and_asn_for_ipv4_ipv6_and_mapped_clients)
+{
+	json_t *client;
+
+	geo_config("");
+	client = refused_from('4', "81.2.69.160");
+	ck_assert_str_eq(str(client, "country"), "GB");
+	ck_assert_str_eq(str(client, "ip"), "81.2.69.160");
+	json_decref(client);
+	client = refused_from('6', "2001:218::");
+	ck_assert_str_eq(str(client, "country"), "JP");
+	json_decref(client);
+	client = refused_from('6', "::ffff:81.2.69.160");
+	ck_assert_str_eq(str(client, "country"), "GB");
+	ck_assert_str_eq(str(client, "ip"), "81.2.69.160");
+	json_decref(client);
+	client = refused_from('4', "1.128.0.0");
+	ck_assert_int_eq(json_integer_value(json_object_get(client, "asn")), 1221);
+	ck_assert_str_eq(str(client, "as_org"), "Telstra Pty Ltd");
+	json_decref(client);
+	client = refused_from('4', "192.0.2.25");	/* in no database */
+	ck_assert_ptr_null(json_object_get(client, "country"));
+	json_decref(client);
+	json_decref(reload(""));
+}
+END_TEST
+
+START_TEST(a_trusted_network_and_an_authenticated_client_pass_what_others_cannot)
+{
+	struct mclient *mc;
+	const char *auth[] = { "{auth_authen}", "alice", NULL };
+
+	json_decref(reload("TrustedNetworks 203.0.113.0/24, 2001:db8::/32\n"
+			   "ExemptAuthenticated yes\n"));
+	mc = mgd_session_from(&d, '4', "203.0.113.5");
+	ck_assert_int_eq(mail(mc, "<;sleep 66;>", NULL, NULL, 0), 'c');
+	mclient_abort(mc);
+	finish(&mc);
+	mc = mgd_session_from(&d, '6', "2001:db8::25");
+	ck_assert_int_eq(mail(mc, "<;sleep 66;>", NULL, NULL, 0), 'c');
+	mclient_abort(mc);
+	finish(&mc);
+	mc = mgd_session_from(&d, '4', "198.51.100.7");
+	ck_assert_int_eq(mail(mc, "<;sleep 66;>", NULL, NULL, 0), 'y');
+	finish(&mc);
+	mc = mgd_session_from(&d, '4', "198.51.100.7");
+	ck_assert_int_eq(mclient_macros(mc, SMFIC_MAIL, auth), 0);
+	ck_assert_int_eq(mail(mc, "<;sleep 66;>", NULL, NULL, 0), 'c');
+	mclient_abort(mc);
+	finish(&mc);
+	json_decref(reload(""));
+}
+END_TEST
+
+START_TEST(a_country_override_refuses_for_gb_only_and_says_so)
+{
+	char addr[100], text[512];
+	struct mclient *mc;
+	size_t before;
+	json_t *evs, *ev;
+
+	snprintf(addr, sizeof(addr), "<%065d@example.org>", 7);
+	geo_config("Override country:GB mail.local_part_length action=reject\n");
+	before = audit_lines();
+	mc = mgd_session_from(&d, '4', "81.2.69.160");
+	ck_assert_int_eq(mail(mc, addr, NULL, text, sizeof(text)), 'y');
+	ck_assert_str_eq(text, "553 5.1.7 sender address rejected by policy (mail.local_part_length)");
+	finish(&mc);
+	wait_lines(before + 1);
+	evs = events_since(before);
+	ev = json_array_get(evs, 0);
+	ck_assert_str_eq(str(json_object_get(ev, "client"), "country"), "GB");
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(json_object_get(ev,
+		"policy"), "overrides"), 0)), "country:GB mail.local_part_length action=reject");
+	json_decref(evs);
+	mc = mgd_session_from(&d, '4', "89.160.20.112");	/* SE: logged only */
+	ck_assert_int_eq(mail(mc, addr, NULL, NULL, 0), 'c');
+	mclient_abort(mc);
+	finish(&mc);
+	json_decref(reload(""));
+}
+END_TEST
+
+START_TEST(a_corrupt_geoip_database_fails_the_reload_with_its_name)
+{
+	char text[1024], msg[1024];
+	json_t *ev;
+
+	snprintf(text, sizeof(text), "GeoIPCountryDB %s/tests/data/geoip/bad/"
+		 "libmaxminddb-corrupt-search-tree.mmdb\n", getenv("srcdir"));
+	ev = reload(text);
+	ck_assert_str_eq(str(ev, "type"), "reload_failed");
+	snprintf(msg, sizeof(msg), "%s: GeoIPCountryDB %s/tests/data/geoip/bad/"
+		 "libmaxminddb-corrupt-search-tree.mmdb", d.conf, getenv("srcdir"));
+	ck_assert_msg(strncmp(str(ev, "error"), msg, strlen(msg)) == 0, "%s", str(ev, "error"));
+	json_decref(ev);
+	json_decref(reload(""));
+}
+END_TEST
+
 static Suite *
 protocol_suite(void)
 {
@@ -753,6 +887,10 @@ protocol_suite(void)
 	tcase_add_test(tc, tags_and_removes_the_tag_a_sender_forged);
 	tcase_add_test(tc, finds_smuggling_in_the_body_and_quarantines);
 	tcase_add_test(tc, nothing_leaks_from_one_message_to_the_next);
+	tcase_add_test(tc, events_carry_country_and_asn_for_ipv4_ipv6_and_mapped_clients);
+	tcase_add_test(tc, a_trusted_network_and_an_authenticated_client_pass_what_others_cannot);
+	tcase_add_test(tc, a_country_override_refuses_for_gb_only_and_says_so);
+	tcase_add_test(tc, a_corrupt_geoip_database_fails_the_reload_with_its_name);
 	tcase_add_test(tc, survives_a_storm_of_sighup);
 	tcase_add_test(tc, stops_cleanly_on_sigterm);
 	suite_add_tcase(s, tc);

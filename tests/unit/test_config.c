@@ -39,7 +39,7 @@ START_TEST(refuses_every_bad_config_with_file_and_line)
 		ck_assert_ptr_nonnull(nl);
 		snprintf(expect, sizeof(expect), "%.*s", (int)(nl - buf - strlen(EXPECT)),
 			 buf + strlen(EXPECT));
-		if (cfg_load(buf, len, e->d_name, &cfg, &err) == 0) {
+		if (cfg_load(buf, len, e->d_name, NULL, &cfg, &err) == 0) {
 			fprintf(stderr, "%s: loaded, expected: %s\n", e->d_name, expect);
 			cfg_free(&cfg);
 			failures++;

@@ -142,7 +142,7 @@ tu_load_config(const char *path)
 	char *buf = tu_read(path, &len);
 	char msg[1024];
 
-	if (cfg_load(buf, len, path, &cfg, &err) < 0) {
+	if (cfg_load(buf, len, path, NULL, &cfg, &err) < 0) {
 		cfg_error_format(&err, msg, sizeof(msg));
 		ck_abort_msg("%s", msg);
 	}
