@@ -283,10 +283,15 @@ decide(SMFICTX *ctx, struct mg_conn *c, enum rule_stage stage,
 	return status_of(v.action);
 }
 
+/* The connection's context, once CONNECT has set it up: a peer that skips
+   CONNECT (or sends commands out of order) gets OnInternalError, never a
+   half-built context. */
 static struct mg_conn *
 conn_of(SMFICTX *ctx)
 {
-	return mg_smfi->getpriv(ctx);
+	struct mg_conn *c = mg_smfi->getpriv(ctx);
+
+	return c != NULL && c->config != NULL ? c : NULL;
 }
 
 static void
@@ -362,9 +367,10 @@ msg_flush(struct mg_conn *c, enum rule_stage stage)
 static sfsistat
 mg_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
 {
-	struct mg_conn *c = conn_of(ctx);	/* from mg_negotiate() */
+	struct mg_conn *c = mg_smfi->getpriv(ctx);	/* from mg_negotiate() */
 	unsigned long protocol = c ? c->protocol : 0;
 
+	mg_smfi->setpriv(ctx, NULL);	/* never leave a freed context behind */
 	free(c);
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
@@ -747,7 +753,7 @@ mg_abort(SMFICTX *ctx)
 static sfsistat
 mg_close(SMFICTX *ctx)
 {
-	struct mg_conn *c = conn_of(ctx);
+	struct mg_conn *c = mg_smfi->getpriv(ctx);	/* connected or not */
 	struct finding_list all;
 	struct pol_verdict v;
 

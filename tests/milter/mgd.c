@@ -25,14 +25,19 @@ mgd_sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* Written whole and renamed into place: a reload never reads half a file. */
 void
 mgd_write_config(struct mgd *d, const char *text)
 {
-	FILE *f = fopen(d->conf, "w");
+	char tmp[320];
+	FILE *f;
 
+	snprintf(tmp, sizeof(tmp), "%s.new", d->conf);
+	f = fopen(tmp, "w");
 	ck_assert_ptr_nonnull(f);
 	fprintf(f, "%s\nSocket unix:%s\nUMask 077\nAuditLog %s\n", text, d->sock, d->audit);
-	fclose(f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(rename(tmp, d->conf), 0);
 }
 
 size_t
