@@ -12,6 +12,7 @@
  */
 #include "body.h"
 
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 
@@ -379,7 +380,23 @@ void
 body_init(struct body_ctx *b, const struct mime_ct *message_ct,
 	  unsigned max_depth, size_t scan_limit)
 {
-	memset(b, 0, sizeof(*b));
+	/* Zero everything but the buffers (level[], line[], name[], value[],
+	   cmd[]), which are written before they are read: 26 KB less to
+	   clear per message. */
+	memset(b, 0, offsetof(struct body_ctx, line));
+	b->line_len = b->line_end = 0;
+	b->cr_pending = false;
+	b->nlevels = 0;
+	b->in_header = false;
+	b->depth = 0;
+	b->digest_part = false;
+	b->ct_seen = false;
+	b->hstate = 0;
+	b->field_open = false;
+	b->name_len = b->value_len = b->value_total = 0;
+	b->sstate = 0;
+	b->dot_at = 0;
+	b->cmd_len = 0;
 	b->max_depth = max_depth < BODY_DEPTH_MAX ? max_depth : BODY_DEPTH_MAX;
 	b->scan_limit = scan_limit;
 	b->sstate = S_BOL;
@@ -406,6 +423,37 @@ body_feed(struct body_ctx *b, const char *chunk, size_t len,
 			if (h->scan_limit != NULL)
 				h->scan_limit(arg, b->offset);
 			return;
+		}
+		/* Fast path: the middle of an ordinary line (not in a part
+		   header, no CR pending, smuggling state S_MID) changes
+		   nothing but the line's kept prefix, its length and its last
+		   non-blank byte until the next CR or LF. */
+		if (b->sstate == S_MID && !b->in_header && !b->cr_pending &&
+		    c != '\r' && c != '\n') {
+			size_t end = len, run, k;
+			const char *nl;
+
+			if (b->scan_limit != 0 && b->scan_limit - b->offset < end - i)
+				end = i + (b->scan_limit - b->offset);
+			nl = memchr(chunk + i, '\n', end - i);
+			if (nl != NULL)
+				end = (size_t)(nl - chunk);
+			nl = memchr(chunk + i, '\r', end - i);
+			if (nl != NULL)
+				end = (size_t)(nl - chunk);
+			run = end - i;
+			if (b->line_len < BODY_LINE_KEEP)
+				memcpy(b->line + b->line_len, chunk + i,
+				       run < BODY_LINE_KEEP - b->line_len ? run :
+				       BODY_LINE_KEEP - b->line_len);
+			for (k = run; k > 0 && body_is_blank((unsigned char)chunk[i + k - 1]); k--)
+				;
+			if (k > 0)
+				b->line_end = b->line_len + k;
+			b->line_len += run;
+			b->offset += run;
+			i = end - 1;	/* the loop's i++ */
+			continue;
 		}
 		smuggle_byte(b, c, h, arg);
 		if (b->cr_pending) {
