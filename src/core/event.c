@@ -107,7 +107,8 @@ finding_json(const struct policy *pol, const struct finding *f, size_t sample_ma
 		return NULL;
 	r |= set_str(o, "rule", rule_table[f->rule].name);
 	r |= set_str(o, "stage", rule_stage_name(f->stage));
-	r |= set_str(o, "field", f->field);
+	/* already escaped when the finding was made (names are attacker bytes) */
+	r |= json_object_set_new(o, "field", json_string(f->field));
 	r |= set_int(o, "length", f->length);
 	if (f->limit != RULE_NO_LIMIT)
 		r |= set_int(o, "limit", f->limit);

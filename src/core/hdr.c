@@ -154,12 +154,10 @@ check_lines(const struct limits *lim, const char *field, size_t name_len,
 			start = i + 1;
 		}
 	}
-	if (longest > lim->limit[RULE_HEADER_LINE_LENGTH_HARD])
-		over_limit(lim, RULE_HEADER_LINE_LENGTH_HARD, field, v, len,
-			   longest, longest_at, out);
-	else
-		over_limit(lim, RULE_HEADER_LINE_LENGTH, field, v, len, longest,
-			   longest_at, out);
+	/* Both tiers report: switching the hard one off leaves the other. */
+	over_limit(lim, RULE_HEADER_LINE_LENGTH, field, v, len, longest, longest_at, out);
+	over_limit(lim, RULE_HEADER_LINE_LENGTH_HARD, field, v, len, longest,
+		   longest_at, out);
 }
 
 static bool
@@ -290,10 +288,10 @@ check_encoded_words(const struct limits *lim, const char *field, const char *v,
 
 			bool iso2022 = w.charset_len >= 8 &&
 				strncasecmp(w.charset, "ISO-2022", 8) == 0;
-			bool wide = w.charset_len >= 6 &&	/* NUL in every ASCII char */
-				(strncasecmp(w.charset, "UTF-16", 6) == 0 ||
-				 strncasecmp(w.charset, "UTF-32", 6) == 0 ||
-				 strncasecmp(w.charset, "UCS-", 4) == 0);
+			bool wide =	/* NUL in every ASCII character */
+				(w.charset_len >= 6 && (strncasecmp(w.charset, "UTF-16", 6) == 0 ||
+							strncasecmp(w.charset, "UTF-32", 6) == 0)) ||
+				(w.charset_len >= 4 && strncasecmp(w.charset, "UCS-", 4) == 0);
 
 			if (!wide && ew_decode(&w, decoded, sizeof(decoded), &n, &truncated, &err) == 0 &&
 			    has_control(decoded, n, iso2022)) {
@@ -313,12 +311,10 @@ check_params(const struct limits *lim, const char *field, const char *v,
 {
 	mime_parse_content_type(v, len, ct_r);
 	if (content_type && ct_r->has_boundary) {
-		if (ct_r->boundary_len > lim->limit[RULE_MIME_BOUNDARY_LENGTH_HARD])
-			over_limit(lim, RULE_MIME_BOUNDARY_LENGTH_HARD, field, v, len,
-				   ct_r->boundary_len, 0, out);
-		else
-			over_limit(lim, RULE_MIME_BOUNDARY_LENGTH, field, v, len,
-				   ct_r->boundary_len, 0, out);
+		over_limit(lim, RULE_MIME_BOUNDARY_LENGTH, field, v, len,
+			   ct_r->boundary_len, 0, out);
+		over_limit(lim, RULE_MIME_BOUNDARY_LENGTH_HARD, field, v, len,
+			   ct_r->boundary_len, 0, out);
 		if (ct_r->boundary_bad_at != MIME_NOWHERE)
 			finding_add(out, RULE_MIME_BOUNDARY_CHARSET, field, v, len, 0,
 				    ct_r->boundary_len, RULE_NO_LIMIT, NULL);

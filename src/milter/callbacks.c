@@ -792,8 +792,8 @@ stage_active(const struct policy *pol, enum rule_stage a, enum rule_stage b)
 
 /* Ask the MTA only for what the rules read: headers with their original
    leading space, no reply per header or body chunk (decisions wait for
-   end of headers and end of message), no DATA; no headers or body at all
-   when every rule that reads them is off.  Actions: add and change headers
+   end of headers and end of message), no DATA; no body when no rule reads
+   it.  Actions: add and change headers
    (the tag, and removing forged ones) and quarantine. */
 static sfsistat
 mg_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
@@ -805,12 +805,14 @@ mg_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	unsigned long want = SMFIP_NODATA | SMFIP_HDR_LEADSPC | SMFIP_NR_HDR |
 		SMFIP_NR_BODY;
 
+	/* Headers are always read (forged tags are removed whatever the
+	   policy, and they give the body its MIME structure); the body only
+	   when a rule reads it or the part headers. */
 	if (config != NULL) {
 		const struct policy *pol = &config->cfg->policy;
 
-		if (!stage_active(pol, STAGE_HEADER, STAGE_EOH))
-			want |= SMFIP_NOHDRS;
-		if (!stage_active(pol, STAGE_BODY, STAGE_BODY))
+		if (!stage_active(pol, STAGE_BODY, STAGE_BODY) &&
+		    !stage_active(pol, STAGE_HEADER, STAGE_EOH))
 			want |= SMFIP_NOBODY;
 		mg_config_put(&config);
 	}
