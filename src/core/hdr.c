@@ -74,8 +74,15 @@ static const struct hdr_name hdr_names[] = {
 static const struct hdr_name *
 lookup(const char *name, size_t len)
 {
+	/* Every field goes through here: compare the first letter and the
+	   length before the names. */
+	char first = (char)(name[0] | 0x20);
+
+	if (len < 2 || len > 27)
+		return NULL;
 	for (size_t i = 0; i < sizeof(hdr_names) / sizeof(hdr_names[0]); i++)
-		if (strlen(hdr_names[i].name) == len &&
+		if ((hdr_names[i].name[0] | 0x20) == first &&
+		    strlen(hdr_names[i].name) == len &&
 		    strncasecmp(hdr_names[i].name, name, len) == 0)
 			return &hdr_names[i];
 	return NULL;
@@ -143,16 +150,18 @@ check_lines(const struct limits *lim, const char *field, size_t name_len,
 {
 	size_t start = 0, longest = 0, longest_at = 0;
 
-	for (size_t i = 0; i <= len; i++) {
-		if (i == len || v[i] == '\n') {
-			size_t line = i - start + (start == 0 ? name_len + 1 : 0);
+	for (;;) {
+		const char *nl = memchr(v + start, '\n', len - start);
+		size_t end = nl ? (size_t)(nl - v) : len;
+		size_t line = end - start + (start == 0 ? name_len + 1 : 0);
 
-			if (line > longest) {
-				longest = line;
-				longest_at = start;
-			}
-			start = i + 1;
+		if (line > longest) {
+			longest = line;
+			longest_at = start;
 		}
+		if (nl == NULL)
+			break;
+		start = end + 1;
 	}
 	/* Both tiers report: switching the hard one off leaves the other. */
 	over_limit(lim, RULE_HEADER_LINE_LENGTH, field, v, len, longest, longest_at, out);
@@ -173,9 +182,14 @@ check_bytes(const char *field, const char *v, size_t len, struct finding_list *o
 	size_t cr = NOWHERE, lf = NOWHERE, nul = NOWHERE, ctl = NOWHERE, bad = NOWHERE;
 
 	for (size_t i = 0; i < len;) {
-		unsigned char c = u[i];
+		unsigned char c;
 		size_t n;
 
+		while (i < len && u[i] >= 0x20 && u[i] < 0x7f)
+			i++;	/* plain printable text: nothing to look at */
+		if (i == len)
+			break;
+		c = u[i];
 		if (c == '\r') {
 			if (cr == NOWHERE && !(i + 1 < len && v[i + 1] == '\n'))
 				cr = i;
