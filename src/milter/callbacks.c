@@ -94,8 +94,10 @@ struct mg_conn {
 	unsigned long messages;
 	bool conn_unreported;		/* HELO or unknown findings in no event yet */
 	unsigned long protocol;		/* SMFIP_* negotiated */
-	struct finding_list helo_findings;	/* deferred, replaced at each HELO */
-	struct finding_list unknown_findings;	/* deferred */
+	/* deferred connection findings, allocated on first use (most
+	   connections have none): */
+	struct finding_list *helo_findings;	/* replaced at each HELO */
+	struct finding_list *unknown_findings;
 	struct mg_msg msg;
 };
 
@@ -252,6 +254,16 @@ internal_error(SMFICTX *ctx, const struct mg_conn *c, enum rule_stage stage,
 	return a == ACTION_ACCEPT ? SMFIS_ACCEPT : status_of(a);
 }
 
+/* A connection's deferred list, allocated on first use; NULL if memory
+   runs out. */
+static struct finding_list *
+conn_list(struct finding_list **list)
+{
+	if (*list == NULL && (*list = malloc(sizeof(**list))) != NULL)
+		finding_list_init(*list);
+	return *list;
+}
+
 /* The one place a verdict turns into an event, a reply and a status. */
 static sfsistat
 decide(SMFICTX *ctx, struct mg_conn *c, enum rule_stage stage,
@@ -268,9 +280,15 @@ decide(SMFICTX *ctx, struct mg_conn *c, enum rule_stage stage,
 	if (v.counted == 0)
 		return SMFIS_CONTINUE;
 	if (!pol_is_immediate(v.action)) {
-		finding_list_append(stage == STAGE_HELO ? &c->helo_findings :
-				    stage == STAGE_UNKNOWN ? &c->unknown_findings :
-				    &c->msg.findings, f);
+		struct finding_list *to = stage == STAGE_HELO ? conn_list(&c->helo_findings) :
+			stage == STAGE_UNKNOWN ? conn_list(&c->unknown_findings) :
+			&c->msg.findings;
+
+		if (to == NULL) {	/* no memory to keep them: report them now */
+			emit(c, stage, &v, f, NULL);
+			return SMFIS_CONTINUE;
+		}
+		finding_list_append(to, f);
 		if (stage == STAGE_HELO || stage == STAGE_UNKNOWN)
 			c->conn_unreported = true;
 		return SMFIS_CONTINUE;
@@ -336,8 +354,10 @@ static void
 collect_deferred(const struct mg_conn *c, struct finding_list *all, bool with_msg)
 {
 	finding_list_init(all);
-	finding_list_append(all, &c->helo_findings);
-	finding_list_append(all, &c->unknown_findings);
+	if (c->helo_findings != NULL)
+		finding_list_append(all, c->helo_findings);
+	if (c->unknown_findings != NULL)
+		finding_list_append(all, c->unknown_findings);
 	if (with_msg)
 		finding_list_append(all, &c->msg.findings);
 }
@@ -417,8 +437,6 @@ mg_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
 			       "unknown", c->session, c->client_ip, g.error);
 	}
 	apply_client(c);
-	finding_list_init(&c->helo_findings);
-	finding_list_init(&c->unknown_findings);
 	msg_reset(c);
 	if (mg_smfi->setpriv(ctx, c) != MI_SUCCESS) {
 		mg_config_put(&c->config);
@@ -443,7 +461,8 @@ mg_helo(SMFICTX *ctx, char *helo)
 	len = strlen(helo);
 	keep(c->helo, sizeof(c->helo), &c->helo_len, helo);
 	c->helo_seen = true;
-	finding_list_init(&c->helo_findings);	/* a new HELO replaces the old */
+	if (c->helo_findings != NULL)
+		finding_list_init(c->helo_findings);	/* a new HELO replaces the old */
 	finding_list_init(&f);
 	env_check_helo(&conn_policy(c)->limits, helo, len, &f);
 	return decide(ctx, c, STAGE_HELO, &f);
@@ -769,6 +788,8 @@ mg_close(SMFICTX *ctx)
 			emit(c, STAGE_CLOSE, &v, &all, NULL);
 	}
 	mg_smfi->setpriv(ctx, NULL);
+	free(c->helo_findings);
+	free(c->unknown_findings);
 	if (c->config != NULL) {	/* NULL: negotiated, never connected */
 		mg_config_put(&c->config);
 		pthread_mutex_lock(&sessions_lock);

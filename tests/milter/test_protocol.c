@@ -459,6 +459,46 @@ START_TEST(nothing_leaks_from_one_message_to_the_next)
 }
 END_TEST
 
+/* HELO findings that wait (helo.8bit logs) are reported with the next
+   message, or at close when no message comes. */
+START_TEST(helo_findings_are_reported_with_the_message_or_at_close)
+{
+	struct mclient *mc;
+	struct mclient_optneg on;
+	struct mclient_reply r = { 0 };
+	const char *err;
+	char spec[320];
+	size_t before;
+	json_t *evs;
+
+	snprintf(spec, sizeof(spec), "unix:%s", d.sock);
+	for (int with_message = 1; with_message >= 0; with_message--) {
+		before = audit_lines();
+		ck_assert_int_eq(mclient_open(spec, 5000, &mc, &err), 0);
+		ck_assert_int_eq(mclient_optneg(mc, MCLIENT_POSTFIX_VERSION, MCLIENT_POSTFIX_ACTIONS,
+						MCLIENT_POSTFIX_PROTOCOL, &on), 0);
+		ck_assert_int_eq(mclient_connect(mc, "c.example", '4', 1025, "192.0.2.9", &r), 0);
+		ck_assert_int_eq(mclient_helo(mc, "caf\xc3\xa9.example", &r), 0);
+		ck_assert_int_eq(r.cmd, 'c');
+		if (with_message) {
+			ck_assert_int_eq(mail(mc, "<a@example.org>", NULL, NULL, 0), 'c');
+			ck_assert_int_eq(rcpt(mc, "<b@example.com>", NULL, 0), 'c');
+			eom(mc, "HELO8", &r);
+			ck_assert_int_eq(r.cmd, 'c');
+			mclient_reply_clear(&r);
+		}
+		finish(&mc);
+		wait_lines(before + 1);
+		sleep_ms(50);
+		evs = events_since(before);
+		ck_assert_uint_eq(json_array_size(evs), 1);
+		ck_assert_str_eq(str(json_array_get(evs, 0), "stage"), with_message ? "eom" : "close");
+		ck_assert(has_finding(json_array_get(evs, 0), "helo.8bit"));
+		json_decref(evs);
+	}
+}
+END_TEST
+
 /* A broken or hostile MTA that skips CONNECT gets the internal-error
    action, and the daemon lives on. */
 START_TEST(a_peer_that_skips_connect_gets_a_tempfail_not_a_crash)
@@ -941,6 +981,7 @@ protocol_suite(void)
 	tcase_add_test(tc, a_trusted_network_and_an_authenticated_client_pass_what_others_cannot);
 	tcase_add_test(tc, a_country_override_refuses_for_gb_only_and_says_so);
 	tcase_add_test(tc, a_corrupt_geoip_database_fails_the_reload_with_its_name);
+	tcase_add_test(tc, helo_findings_are_reported_with_the_message_or_at_close);
 	tcase_add_test(tc, a_peer_that_skips_connect_gets_a_tempfail_not_a_crash);
 	tcase_add_test(tc, survives_a_storm_of_sighup);
 	tcase_add_test(tc, stops_cleanly_on_sigterm);
