@@ -69,11 +69,21 @@ print_versions(void)
 	printf("libmaxminddb %s\n", MMDB_lib_version());
 }
 
+static const char *volatile stop_reason;
+
+void
+mg_stop_requested(const char *why)
+{
+	stop_reason = why;
+}
+
 /* Called once, from the signal thread or after smfi_main() returns. */
 static void
 mg_shutdown(const char *why)
 {
 	pthread_mutex_lock(&stop_lock);	/* never unlocked: we exit */
+	if (stop_reason != NULL)
+		why = stop_reason;
 	{
 		const char *kv[] = { "reason", why, NULL };
 

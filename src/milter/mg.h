@@ -68,6 +68,11 @@ void mg_audit_close(void);
 extern struct smfiDesc mg_filter;
 unsigned long mg_active_sessions(void);
 
+/* --- main.c --- */
+/* A stop was asked for (the signal's name): the stop event says so,
+   whichever thread gets to shut down first. */
+void mg_stop_requested(const char *why);
+
 /* --- signals.c --- */
 int mg_signals_block(void);
 int mg_signals_start(const struct mg_options *opt, void (*shutdown)(const char *why));

@@ -82,6 +82,7 @@ signal_thread(void *arg)
 			continue;
 		}
 		mg_log(LOG_INFO, "%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		mg_stop_requested(sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		stop_listener();
 		wait_for_sessions();
 		sig_shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT");
