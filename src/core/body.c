@@ -424,12 +424,13 @@ body_feed(struct body_ctx *b, const char *chunk, size_t len,
 				h->scan_limit(arg, b->offset);
 			return;
 		}
-		/* Fast path: the middle of an ordinary line (not in a part
-		   header, no CR pending, smuggling state S_MID) changes
-		   nothing but the line's kept prefix, its length and its last
-		   non-blank byte until the next CR or LF. */
-		if (b->sstate == S_MID && !b->in_header && !b->cr_pending &&
-		    c != '\r' && c != '\n') {
+		/* Fast path: the middle of an ordinary line, or its start when
+		   that is not a "." (not in a part header, no CR pending),
+		   changes nothing but the line's kept prefix, its length and
+		   its last non-blank byte until the next CR or LF; with no
+		   multipart level open, not even the prefix is read. */
+		if ((b->sstate == S_MID || (b->sstate == S_BOL && c != '.')) &&
+		    !b->in_header && !b->cr_pending && c != '\r' && c != '\n') {
 			size_t end = len, run, k;
 			const char *nl;
 
@@ -442,14 +443,18 @@ body_feed(struct body_ctx *b, const char *chunk, size_t len,
 			if (nl != NULL)
 				end = (size_t)(nl - chunk);
 			run = end - i;
-			if (b->line_len < BODY_LINE_KEEP)
-				memcpy(b->line + b->line_len, chunk + i,
-				       run < BODY_LINE_KEEP - b->line_len ? run :
-				       BODY_LINE_KEEP - b->line_len);
-			for (k = run; k > 0 && body_is_blank((unsigned char)chunk[i + k - 1]); k--)
-				;
-			if (k > 0)
-				b->line_end = b->line_len + k;
+			b->sstate = S_MID;
+			if (b->nlevels > 0) {
+				if (b->line_len < BODY_LINE_KEEP)
+					memcpy(b->line + b->line_len, chunk + i,
+					       run < BODY_LINE_KEEP - b->line_len ? run :
+					       BODY_LINE_KEEP - b->line_len);
+				for (k = run; k > 0 &&
+				     body_is_blank((unsigned char)chunk[i + k - 1]); k--)
+					;
+				if (k > 0)
+					b->line_end = b->line_len + k;
+			}
 			b->line_len += run;
 			b->offset += run;
 			i = end - 1;	/* the loop's i++ */
