@@ -333,7 +333,8 @@ body_end_line(struct body_ctx *b, const struct body_handler *h, void *arg)
 {
 	bool delimited = false;
 
-	if (b->line_len >= 2 && b->line[0] == '-' && b->line[1] == '-') {
+	/* the kept prefix is only written while a multipart level is open */
+	if (b->nlevels > 0 && b->line_len >= 2 && b->line[0] == '-' && b->line[1] == '-') {
 		for (unsigned k = b->nlevels; k-- > 0;) {
 			int m = body_delimiter(b, &b->level[k]);
 

@@ -118,10 +118,18 @@ mgd_start(struct mgd *d, const char *text)
 		int fd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
 		dup2(fd, 2);
+		if (getenv("MGD_VALGRIND") != NULL) {	/* memcheck the daemon */
+			char log[340];
+
+			snprintf(log, sizeof(log), "--log-file=%s/valgrind.log", getenv("MGD_VALGRIND"));
+			execlp("valgrind", "valgrind", "--leak-check=full",
+			       "--errors-for-leak-kinds=definite", "--track-origins=yes", log,
+			       prog, "-f", "-c", d->conf, "-P", d->pidfile, (char *)NULL);
+		}
 		execl(prog, prog, "-f", "-c", d->conf, "-P", d->pidfile, (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 500 && stat(d->sock, &st) < 0; i++)
+	for (int i = 0; i < 3000 && stat(d->sock, &st) < 0; i++)
 		mgd_sleep_ms(10);
 	ck_assert_msg(stat(d->sock, &st) == 0, "the daemon did not create %s", d->sock);
 	mgd_wait_lines(d, 1);
@@ -134,7 +142,8 @@ mgd_kill(struct mgd *d)
 
 	if (d->pid <= 0)
 		return;
-	kill(d->pid, SIGKILL);
+	/* Under valgrind, a clean stop so that it reports leaks. */
+	kill(d->pid, getenv("MGD_VALGRIND") != NULL ? SIGTERM : SIGKILL);
 	waitpid(d->pid, &status, 0);
 	d->pid = 0;
 	if (getenv("MGD_KEEP") == NULL) {

@@ -4,7 +4,9 @@
  * mgd_start() writes a config (the given text, then Socket, UMask and
  * AuditLog lines pointing into a fresh temporary directory), starts the
  * built daemon in the foreground and waits for its socket and its start
- * event.  The audit helpers read back what it wrote.
+ * event.  The audit helpers read back what it wrote.  With MGD_VALGRIND=DIR
+ * in the environment the daemon runs under valgrind memcheck, which writes
+ * DIR/valgrind.log.
  */
 #ifndef MGD_H
 #define MGD_H
