@@ -293,7 +293,10 @@ check_encoded_words(const struct limits *lim, const char *field, const char *v,
 				finding_add(out, RULE_HEADER_ENCODED_WORD_MALFORMED, field, v,
 					    len, w.offset, w.len, RULE_NO_LIMIT, w.malformed);
 			bad_seen = true;
-			continue;
+			if (w.encoding == 0)
+				continue;	/* no B or Q text to decode */
+			/* bad B or Q text: mail readers decode it leniently, and
+			   so does ew_decode(), so the control check still runs */
 		}
 		if (displayed && !ctl_seen) {
 			size_t n = 0;
@@ -307,7 +310,8 @@ check_encoded_words(const struct limits *lim, const char *field, const char *v,
 							strncasecmp(w.charset, "UTF-32", 6) == 0)) ||
 				(w.charset_len >= 4 && strncasecmp(w.charset, "UCS-", 4) == 0);
 
-			if (!wide && ew_decode(&w, decoded, sizeof(decoded), &n, &truncated, &err) == 0 &&
+			if (!wide && (ew_decode(&w, decoded, sizeof(decoded), &n, &truncated, &err) == 0 ||
+				      w.malformed != NULL) &&
 			    has_control(decoded, n, iso2022)) {
 				ctl_seen = true;
 				finding_add(out, RULE_HEADER_ENCODED_WORD_CONTROL, field, v,
