@@ -232,9 +232,21 @@ static const char *
 find_ci(const char *s, size_t len, const char *needle, size_t *at_r)
 {
 	size_t n = strlen(needle);
+	unsigned char first = (unsigned char)needle[0];
+	bool alpha = (first | 0x20) >= 'a' && (first | 0x20) <= 'z';
 
+	/* Most shapes start with punctuation: memchr finds the candidates. */
 	for (size_t i = 0; n <= len && i <= len - n; i++) {
-		if (strncasecmp(s + i, needle, n) == 0) {
+		if (!alpha) {
+			const char *p = memchr(s + i, first, len - n + 1 - i);
+
+			if (p == NULL)
+				return NULL;
+			i = (size_t)(p - s);
+		} else if (((unsigned char)s[i] | 0x20) != (first | 0x20)) {
+			continue;
+		}
+		if (utf8_ascii_ieq(s + i, needle, n)) {
 			*at_r = i;
 			return s + i;
 		}

@@ -83,7 +83,7 @@ lookup(const char *name, size_t len)
 	for (size_t i = 0; i < sizeof(hdr_names) / sizeof(hdr_names[0]); i++)
 		if ((hdr_names[i].name[0] | 0x20) == first &&
 		    strlen(hdr_names[i].name) == len &&
-		    strncasecmp(hdr_names[i].name, name, len) == 0)
+		    utf8_ascii_ieq(hdr_names[i].name, name, len))
 			return &hdr_names[i];
 	return NULL;
 }
