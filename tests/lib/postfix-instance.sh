@@ -50,39 +50,9 @@ pfi_log_tail() {
 	fi
 }
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-# pfi_banner PORT: print the first reply line of 127.0.0.1:PORT (send QUIT);
-# non-zero if nothing is listening or it does not answer 220 within 3 s.
-pfi_banner() {
-	python3 - "$1" <<'EOF'
-import socket, sys
-try:
-    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3)
-    line = s.makefile("rb").readline().decode("ascii", "replace").rstrip("\r\n")
-    try:
-        s.sendall(b"QUIT\r\n")
-    except OSError:
-        pass
-    s.close()
-except OSError:
-    sys.exit(1)
-print(line)
-sys.exit(0 if line.startswith("220 ") or line.startswith("220-") else 1)
-EOF
-}
-
-# pfi_wait_banner PORT SECONDS: poll until PORT answers 220.
-pfi_wait_banner() {
-	local port=$1 secs=$2 i
-	for ((i = 0; i < secs * 5; i++)); do
-		pfi_banner "$port" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	return 1
-}
+# free_port, smtp_banner, smtp_wait_banner
+# shellcheck source=tests/lib/smtp-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/smtp-common.sh"
 
 pfi_master_pid() {
 	local f=$1/spool/pid/master.pid pid
@@ -193,7 +163,7 @@ EOF
 pfi_start_sink() {
 	local dir=$1 sink=$2 pid
 	[ "$sink" = discard ] && return 0
-	if pfi_banner "$sink" >/dev/null 2>&1; then
+	if smtp_banner "$sink" >/dev/null 2>&1; then
 		pfi_err "something already listens on 127.0.0.1:$sink (sink port)"
 		return 1
 	fi
@@ -204,7 +174,7 @@ pfi_start_sink() {
 		</dev/null >"$dir/smtp-sink.log" 2>&1 &
 	pid=$!
 	echo "$pid" >"$dir/smtp-sink.pid"
-	if ! pfi_wait_banner "$sink" "$PFI_WAIT_SECS"; then
+	if ! smtp_wait_banner "$sink" "$PFI_WAIT_SECS"; then
 		pfi_err "smtp-sink did not answer 220 on 127.0.0.1:$sink within ${PFI_WAIT_SECS}s"
 		sed 's/^/    /' "$dir/smtp-sink.log" >&2
 		kill "$pid" 2>/dev/null
@@ -260,7 +230,7 @@ pfi_start() {
 		pfi_err "an instance already runs in $dir (master PID $(pfi_master_pid "$dir")); stop it first"
 		return 1
 	fi
-	if pfi_banner "$port" >/dev/null 2>&1; then
+	if smtp_banner "$port" >/dev/null 2>&1; then
 		pfi_err "something already listens on 127.0.0.1:$port (SMTP port)"
 		return 1
 	fi
@@ -300,7 +270,7 @@ pfi_start() {
 		pfi_stop_sink "$dir"
 		return 1
 	fi
-	if ! pfi_wait_banner "$port" "$PFI_WAIT_SECS"; then
+	if ! smtp_wait_banner "$port" "$PFI_WAIT_SECS"; then
 		pfi_err "no 220 banner on 127.0.0.1:$port within ${PFI_WAIT_SECS}s"
 		pfi_log_tail "$dir"
 		postfix -c "$dir/etc" stop >/dev/null 2>&1
@@ -355,7 +325,7 @@ pfi_status() {
 	fi
 	[ -f "$dir/smtp.port" ] && port=$(tr -dc '0-9' <"$dir/smtp.port")
 	if [ -n "$port" ]; then
-		if pfi_banner "$port" >/dev/null 2>&1; then
+		if smtp_banner "$port" >/dev/null 2>&1; then
 			echo "smtpd: 127.0.0.1:$port answers 220"
 		else
 			echo "smtpd: 127.0.0.1:$port not answering"

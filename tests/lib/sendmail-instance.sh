@@ -73,38 +73,9 @@ smi_log_tail() {
 	[ "$shown" -eq 1 ] || echo "sendmail-instance: (no log in $dir: start.log and syslog are empty or missing)" >&2
 }
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-# smi_banner PORT: print the first reply line of 127.0.0.1:PORT (send QUIT);
-# non-zero if nothing is listening or it does not answer 220 within 3 s.
-smi_banner() {
-	python3 - "$1" <<'EOF'
-import socket, sys
-try:
-    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3)
-    line = s.makefile("rb").readline().decode("ascii", "replace").rstrip("\r\n")
-    try:
-        s.sendall(b"QUIT\r\n")
-    except OSError:
-        pass
-    s.close()
-except OSError:
-    sys.exit(1)
-print(line)
-sys.exit(0 if line.startswith("220 ") or line.startswith("220-") else 1)
-EOF
-}
-
-smi_wait_banner() {
-	local port=$1 secs=$2 i
-	for ((i = 0; i < secs * 5; i++)); do
-		smi_banner "$port" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	return 1
-}
+# free_port, smtp_banner, smtp_wait_banner
+# shellcheck source=tests/lib/smtp-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/smtp-common.sh"
 
 smi_check_dir() {
 	case $1 in
@@ -309,7 +280,7 @@ smi_stop_syslog() {
 
 smi_start_sink() {
 	local dir=$1 sink=$2 pid
-	if smi_banner "$sink" >/dev/null 2>&1; then
+	if smtp_banner "$sink" >/dev/null 2>&1; then
 		smi_err "something already listens on 127.0.0.1:$sink (sink port)"
 		return 1
 	fi
@@ -318,7 +289,7 @@ smi_start_sink() {
 		</dev/null >"$dir/smtp-sink.log" 2>&1 &
 	pid=$!
 	echo "$pid" >"$dir/smtp-sink.pid"
-	if ! smi_wait_banner "$sink" "$SMI_WAIT_SECS"; then
+	if ! smtp_wait_banner "$sink" "$SMI_WAIT_SECS"; then
 		smi_err "smtp-sink did not answer 220 on 127.0.0.1:$sink within ${SMI_WAIT_SECS}s"
 		sed 's/^/    /' "$dir/smtp-sink.log" >&2
 		smi_stop_sink "$dir"
@@ -366,7 +337,7 @@ smi_start() {
 		smi_err "an instance already runs in $dir (PID $pid); stop it first"
 		return 1
 	fi
-	if smi_banner "$port" >/dev/null 2>&1; then
+	if smtp_banner "$port" >/dev/null 2>&1; then
 		smi_err "something already listens on 127.0.0.1:$port (SMTP port)"
 		return 1
 	fi
@@ -401,7 +372,7 @@ smi_start() {
 		smi_stop_syslog "$dir"
 		return 1
 	fi
-	if ! smi_wait_banner "$port" "$SMI_WAIT_SECS"; then
+	if ! smtp_wait_banner "$port" "$SMI_WAIT_SECS"; then
 		smi_err "no 220 banner on 127.0.0.1:$port within ${SMI_WAIT_SECS}s"
 		smi_log_tail "$dir"
 		smi_stop "$dir" >/dev/null 2>&1
@@ -450,7 +421,7 @@ smi_status() {
 	fi
 	[ -f "$dir/smtp.port" ] && port=$(tr -dc '0-9' <"$dir/smtp.port")
 	if [ -n "$port" ]; then
-		if smi_banner "$port" >/dev/null 2>&1; then
+		if smtp_banner "$port" >/dev/null 2>&1; then
 			echo "smtp: 127.0.0.1:$port answers 220"
 		else
 			echo "smtp: 127.0.0.1:$port not answering"
