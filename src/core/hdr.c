@@ -88,14 +88,6 @@ lookup(const char *name, size_t len)
 	return NULL;
 }
 
-bool
-hdr_is_address(const char *name, size_t len)
-{
-	const struct hdr_name *n = lookup(name, len);
-
-	return n != NULL && (n->kind & K_ADDRESS) != 0;
-}
-
 void
 hdr_init(struct hdr_state *st)
 {

@@ -60,7 +60,4 @@ void hdr_check_part_field(const struct limits *lim, const char *name,
 void hdr_check_end(const struct limits *lim, const struct hdr_state *st,
 		   struct finding_list *out);
 
-/* True if name is that of an address field (From, To, Cc, ...). */
-bool hdr_is_address(const char *name, size_t len);
-
 #endif
