@@ -47,7 +47,8 @@ enum cfg_key_id {
 	K_SAMPLE, K_ONINTERNAL, K_ONAUDIT, K_REMOTE, K_FACILITY,
 	K_REJECTTEXT, K_TEMPFAILTEXT, K_BODYLIMIT, K_GEOCOUNTRY, K_GEOASN,
 	K_TRUSTED, K_TRUSTEDEXEMPT, K_EXEMPTAUTH, K_AUTHEXEMPT, K_OVERRIDE,
-	K_RULE, K_COUNT
+	K_RULE, K_AUDITSYSLOG, K_AUDITFACILITY, K_AUDITSTDOUT, K_AUDITALL,
+	K_AUDITKEY, K_AUDITSOCKET, K_COUNT
 };
 
 static const struct cfg_key cfg_keys[K_COUNT] = {
@@ -59,7 +60,7 @@ static const struct cfg_key cfg_keys[K_COUNT] = {
 	[K_AUDITLOG] = { "AuditLog", CT_PATH, "", 0, 0 },
 	[K_SAMPLE] = { "AuditSampleLength", CT_ULONG, CFG_DEFAULT_SAMPLE, 16, 1024 },
 	[K_ONINTERNAL] = { "OnInternalError", CT_ERROR_ACTION, "tempfail", 0, 0 },
-	[K_ONAUDIT] = { "OnAuditFailure", CT_AUDIT_ACTION, "accept", 0, 0 },
+	[K_ONAUDIT] = { "OnAuditFailure", CT_AUDIT_ACTION, "tempfail", 0, 0 },
 	[K_REMOTE] = { "AllowRemoteSocket", CT_BOOL, "no", 0, 0 },
 	[K_FACILITY] = { "SyslogFacility", CT_FACILITY, "mail", 0, 0 },
 	[K_REJECTTEXT] = { "RejectText", CT_TEXT, "", 0, 0 },
@@ -73,6 +74,12 @@ static const struct cfg_key cfg_keys[K_COUNT] = {
 	[K_AUTHEXEMPT] = { "AuthenticatedExempt", CT_RULESET, "all", 0, 0 },
 	[K_OVERRIDE] = { "Override", CT_OVERRIDE, NULL, 0, 0 },
 	[K_RULE] = { "Rule", CT_RULE, NULL, 0, 0 },
+	[K_AUDITSYSLOG] = { "AuditSyslog", CT_BOOL, "no", 0, 0 },
+	[K_AUDITFACILITY] = { "AuditSyslogFacility", CT_FACILITY, "mail", 0, 0 },
+	[K_AUDITSTDOUT] = { "AuditStdout", CT_BOOL, "no", 0, 0 },
+	[K_AUDITALL] = { "AuditAll", CT_BOOL, "no", 0, 0 },
+	[K_AUDITKEY] = { "AuditKeyFile", CT_PATH, "", 0, 0 },
+	[K_AUDITSOCKET] = { "AuditSyslogSocket", CT_PATH, "/dev/log", 0, 0 },
 };
 
 static const char *const facilities[] = {
@@ -512,6 +519,9 @@ set_key(struct cfg_parser *p, enum cfg_key_id k, const char *v, size_t len)
 			return perr(p, "%s: \"%s\" is not yes or no", key->name,
 				    shown(v, len, buf, sizeof(buf)));
 		*(k == K_REMOTE ? &cfg->allow_remote_socket :
+		  k == K_AUDITSYSLOG ? &cfg->audit_syslog :
+		  k == K_AUDITSTDOUT ? &cfg->audit_stdout :
+		  k == K_AUDITALL ? &cfg->audit_all :
 		  &cfg->clients.exempt_authenticated) = b;
 		return 0;
 	}
@@ -544,7 +554,9 @@ set_key(struct cfg_parser *p, enum cfg_key_id k, const char *v, size_t len)
 	case CT_FACILITY:
 		for (size_t i = 0; facilities[i] != NULL; i++)
 			if (word_eq(v, len, facilities[i]))
-				return set_string(p, &cfg->syslog_facility,
+				return set_string(p, k == K_AUDITFACILITY ?
+						  &cfg->audit_syslog_facility :
+						  &cfg->syslog_facility,
 						  facilities[i], strlen(facilities[i]));
 		return perr(p, "%s: \"%s\" is not mail, daemon, user or local0 to local7",
 			    key->name, shown(v, len, buf, sizeof(buf)));
@@ -564,6 +576,8 @@ set_key(struct cfg_parser *p, enum cfg_key_id k, const char *v, size_t len)
 			return -1;
 		return set_string(p, k == K_PIDFILE ? &cfg->pidfile :
 				  k == K_AUDITLOG ? &cfg->audit_log :
+				  k == K_AUDITKEY ? &cfg->audit_key_file :
+				  k == K_AUDITSOCKET ? &cfg->audit_syslog_socket :
 				  k == K_GEOCOUNTRY ? &cfg->geoip_country_db :
 				  &cfg->geoip_asn_db, v, len);
 	case CT_STRING:
@@ -796,6 +810,9 @@ cfg_free(struct cfg **cfgp)
 	free(cfg->pidfile);
 	free(cfg->audit_log);
 	free(cfg->syslog_facility);
+	free(cfg->audit_syslog_facility);
+	free(cfg->audit_key_file);
+	free(cfg->audit_syslog_socket);
 	free(cfg->geoip_country_db);
 	free(cfg->geoip_asn_db);
 	free(cfg);

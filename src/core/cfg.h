@@ -37,6 +37,12 @@ struct cfg {
 	enum rule_action on_audit_failure;	/* accept or tempfail */
 	bool allow_remote_socket;
 	char *syslog_facility;		/* mail, daemon, local0..local7 */
+	bool audit_syslog;		/* AuditSyslog: events to syslog too */
+	char *audit_syslog_facility;	/* AuditSyslogFacility */
+	char *audit_syslog_socket;	/* AuditSyslogSocket */
+	bool audit_stdout;		/* AuditStdout: events to stdout too */
+	bool audit_all;			/* AuditAll: an event for every message */
+	char *audit_key_file;		/* AuditKeyFile: "" = no chain */
 	char *geoip_country_db;		/* "" = none */
 	char *geoip_asn_db;
 	struct client_rules clients;	/* exemptions and overrides */

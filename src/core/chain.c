@@ -96,6 +96,7 @@ chain_unhex(const char *hex, size_t len, unsigned char mac_r[CHAIN_MAC_LEN])
 static const char *const link_reason[] = {
 	[CHAIN_LINK_START] = "start",
 	[CHAIN_LINK_REOPEN] = "reopen",
+	[CHAIN_LINK_GAP] = "gap",
 };
 
 size_t

@@ -12,7 +12,7 @@
  * the line and recomputes.  Events also carry "seq" (1, 2, ... over the
  * whole chain, across files, reopen and restarts) before "mac", and the
  * first event of each file or process a "chain" member naming the event it
- * continues from: {"prev_seq":N,"prev_mac":"hex","reason":"start|reopen"}.
+ * continues from: {"prev_seq":N,"prev_mac":"hex","reason":"start|reopen|gap"}.
  *
  * Pure: no I/O.  The key is bytes; reading and checking the key file is the
  * shell's business.
@@ -40,7 +40,8 @@ struct chain_state {
 enum chain_link {
 	CHAIN_LINK_NONE,	/* an ordinary event: no "chain" member */
 	CHAIN_LINK_START,	/* first event of this process */
-	CHAIN_LINK_REOPEN	/* first event of a reopened file */
+	CHAIN_LINK_REOPEN,	/* first event of a reopened file */
+	CHAIN_LINK_GAP		/* first event a failed sink took again */
 };
 
 /* HMAC-SHA256(key, prev || data[0..len)) into mac_r.  Returns 0, or -1 if

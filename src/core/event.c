@@ -266,3 +266,45 @@ evt_lifecycle(const struct evt_time *t, const char *host, const char *type,
 	}
 	return event_line(ev);
 }
+
+char *
+evt_checkpoint(const struct evt_time *t, const char *host, const char *reason,
+	       unsigned long long events)
+{
+	json_t *ev = event_head(t, host, "checkpoint");
+
+	if (ev == NULL)
+		return NULL;
+	if (set_str(ev, "reason", reason) < 0 || set_int(ev, "events", events) < 0) {
+		json_decref(ev);
+		return NULL;
+	}
+	return event_line(ev);
+}
+
+char *
+evt_sink_failure(const struct evt_time *t, const char *host,
+		 const struct evt_sink_failure *sf)
+{
+	json_t *ev = event_head(t, host, "sink_failure");
+	char since[40];
+	int r = 0;
+
+	if (ev == NULL)
+		return NULL;
+	evt_format_time(&sf->since, since, sizeof(since));
+	r |= set_str(ev, "sink", sf->sink);
+	r |= set_escaped(ev, "path", sf->path, strlen(sf->path), EVT_DETAIL_MAX);
+	r |= set_escaped(ev, "error", sf->error, strlen(sf->error), EVT_DETAIL_MAX);
+	r |= set_int(ev, "lost", sf->lost);
+	if (sf->first_seq > 0) {
+		r |= set_int(ev, "first_seq", sf->first_seq);
+		r |= set_int(ev, "last_seq", sf->last_seq);
+	}
+	r |= set_str(ev, "since", since);
+	if (r != 0) {
+		json_decref(ev);
+		return NULL;
+	}
+	return event_line(ev);
+}

@@ -20,7 +20,7 @@
 #include "policy.h"
 #include "reply.h"
 
-#define EVT_SCHEMA 1
+#define EVT_SCHEMA 2
 #define EVT_OVERRIDES_MAX 8	/* overrides named in one event */
 #define EVT_FIELD_MAX 320	/* escaped HELO, sender, client name */
 #define EVT_DETAIL_MAX 1024	/* escaped lifecycle values (error messages) */
@@ -70,6 +70,24 @@ char *evt_decision(const struct evt_time *t, const struct evt_context *ctx,
    strings (values are escaped). */
 char *evt_lifecycle(const struct evt_time *t, const char *host,
 		    const char *type, const char *const *kv);
+
+/* A chain checkpoint (reason "interval", "reopen" or "stop"): events is
+   the number of events since the previous checkpoint of this process. */
+char *evt_checkpoint(const struct evt_time *t, const char *host,
+		     const char *reason, unsigned long long events);
+
+/* What a sink lost while it failed; written when it is tried again. */
+struct evt_sink_failure {
+	const char *sink;		/* "file", "syslog" or "stdout" */
+	const char *path;		/* the file or socket */
+	const char *error;		/* strerror of the first failure */
+	unsigned long long lost;	/* events not written to it */
+	unsigned long long first_seq;	/* chained: the first and last lost */
+	unsigned long long last_seq;	/* seq (0 when not chained) */
+	struct evt_time since;		/* time of the first loss */
+};
+char *evt_sink_failure(const struct evt_time *t, const char *host,
+		       const struct evt_sink_failure *sf);
 
 /* RFC 3339 UTC with microseconds: "2026-11-23T19:35:30.123456Z". */
 void evt_format_time(const struct evt_time *t, char *buf, size_t size);

@@ -739,8 +739,10 @@ mg_eom(SMFICTX *ctx)
 	remove_forged_tags(ctx, c);
 	collect_deferred(c, &all, true);
 	pol_decide(conn_policy(c), &all, &v);
-	if (v.counted > 0) {
-		bool has_reply = rpl_build(conn_policy(c), v.action, STAGE_EOM,
+	/* AuditAll: an event for every message, findings or not */
+	if (v.counted > 0 || c->config->cfg->audit_all) {
+		bool has_reply = v.counted > 0 &&
+				 rpl_build(conn_policy(c), v.action, STAGE_EOM,
 					   v.has_rule, v.applied_rule, &r);
 
 		if (has_reply)

@@ -24,18 +24,22 @@ static const struct {
 	{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
 };
 
+int
+mg_log_facility(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof(facility_table) / sizeof(facility_table[0]); i++)
+		if (strcmp(facility_table[i].name, name) == 0)
+			return facility_table[i].facility;
+	return LOG_MAIL;
+}
+
 void
 mg_log_open(bool to_stderr, const char *facility)
 {
-	int fac = LOG_MAIL;
-
 	log_stderr = to_stderr;
 	if (to_stderr)
 		return;
-	for (size_t i = 0; facility && i < sizeof(facility_table) / sizeof(facility_table[0]); i++)
-		if (strcmp(facility_table[i].name, facility) == 0)
-			fac = facility_table[i].facility;
-	openlog(MG_NAME, LOG_PID | LOG_NDELAY, fac);
+	openlog(MG_NAME, LOG_PID | LOG_NDELAY, mg_log_facility(facility));
 }
 
 void

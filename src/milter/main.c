@@ -269,6 +269,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", MG_NAME, err);
 		return EX_CONFIG;
 	}
+	if (mg_audit_key_load(cfg->audit_key_file, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s: %s\n", MG_NAME, opt.config_file, err);
+		cfg_free(&cfg);
+		geo_close(&geo);
+		return EX_CONFIG;
+	}
 	if (check_only) {
 		printf("%s: %s: configuration OK\n", MG_NAME, opt.config_file);
 		cfg_free(&cfg);
@@ -284,7 +290,7 @@ main(int argc, char **argv)
 		return EX_UNAVAILABLE;
 	if (drop_privileges(cfg) < 0 || write_pidfile(cfg->pidfile) < 0)
 		return EX_NOPERM;
-	if (mg_audit_open(cfg->audit_log, err, sizeof(err)) < 0) {
+	if (mg_audit_open(cfg, err, sizeof(err)) < 0) {
 		mg_log(LOG_ERR, "%s", err);
 		return EX_CANTCREAT;
 	}

@@ -23,6 +23,8 @@
 
 /* --- log.c --- */
 void mg_log_open(bool to_stderr, const char *facility);
+/* A SyslogFacility name's LOG_ value (LOG_MAIL if unknown). */
+int mg_log_facility(const char *name);
 void mg_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* --- runtime.c --- */
@@ -56,12 +58,19 @@ const char *mg_hostname(void);
 void mg_now(struct evt_time *t);
 
 /* --- audit.c --- */
-int mg_audit_open(const char *path, char *err, size_t errsize);
-/* Write one event line; on failure the error is logged and -1 returned. */
+/* Read AuditKeyFile (at start, before privileges are dropped; a change
+   takes a restart).  "" or NULL: events are not chained. */
+int mg_audit_key_load(const char *path, char *err, size_t errsize);
+/* Open the sinks of cfg and find where the chain stands. */
+int mg_audit_open(const struct cfg *cfg, char *err, size_t errsize);
+/* Write one event line (built, unsealed) to every sink: 0 if some sink
+   took it (or none is configured), -1 if none did; failures are logged. */
 int mg_audit_write(const char *line);
 /* Build-and-write helper for lifecycle events. */
 void mg_audit_lifecycle(const char *type, const char *const *kv);
-int mg_audit_reopen(const char *path);
+/* SIGHUP: checkpoint, reopen the file, apply cfg's sink settings. */
+int mg_audit_reopen(const struct cfg *cfg);
+/* Stop: a last checkpoint, then close. */
 void mg_audit_close(void);
 
 /* --- callbacks.c --- */

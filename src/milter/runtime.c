@@ -219,6 +219,9 @@ warn_restart_only(const struct cfg *old, const struct cfg *new)
 		mg_log(LOG_WARNING, "reload: UserID changed; it takes effect at restart");
 	if (strcmp(old->pidfile, new->pidfile) != 0)
 		mg_log(LOG_WARNING, "reload: PidFile changed; it takes effect at restart");
+	if (strcmp(old->audit_key_file, new->audit_key_file) != 0)
+		mg_log(LOG_WARNING, "reload: AuditKeyFile changed; the key is read "
+		       "at start, so it takes effect at restart");
 }
 
 void
@@ -236,7 +239,7 @@ mg_reload(const struct mg_options *opt)
 
 		mg_log(LOG_ERR, "reload: %s; keeping the running configuration", err);
 		/* Still reopen the log: logrotate sends SIGHUP whatever the file. */
-		if (running != NULL && mg_audit_reopen(running->cfg->audit_log) < 0)
+		if (running != NULL && mg_audit_reopen(running->cfg) < 0)
 			mg_log(LOG_ERR, "reload: audit log %s cannot be reopened",
 			       running->cfg->audit_log);
 		mg_config_put(&running);
@@ -258,7 +261,7 @@ mg_reload(const struct mg_options *opt)
 	rt_current = fresh;
 	pthread_mutex_unlock(&rt_lock);
 	warn_restart_only(old->cfg, cfg);
-	if (mg_audit_reopen(cfg->audit_log) < 0)
+	if (mg_audit_reopen(cfg) < 0)
 		mg_log(LOG_ERR, "reload: audit log %s cannot be opened; events are "
 		       "not written until it can", cfg->audit_log);
 	{

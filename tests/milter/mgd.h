@@ -28,6 +28,12 @@ struct mgd {
 
 /* Start with config text (may be ""); aborts the test on failure. */
 void mgd_start(struct mgd *d, const char *config_text);
+/* The same, with the audit log at audit_path (NULL: in the directory). */
+void mgd_start_audit(struct mgd *d, const char *config_text, const char *audit_path);
+/* Start again in the same directory with the same config (after a stop). */
+void mgd_restart(struct mgd *d);
+/* SIGTERM and wait: the exit status, as waitpid gives it. */
+int mgd_stop(struct mgd *d);
 /* Rewrite the config (same socket and log) without restarting. */
 void mgd_write_config(struct mgd *d, const char *config_text);
 void mgd_kill(struct mgd *d);

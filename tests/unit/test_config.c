@@ -101,8 +101,11 @@ START_TEST(an_empty_file_gives_the_documented_defaults)
 	ck_assert_str_eq(cfg->audit_log, "");
 	ck_assert_int_eq(cfg->policy.mode, MODE_ENFORCE);
 	ck_assert_int_eq(cfg->policy.on_internal_error, ACTION_TEMPFAIL);
-	ck_assert_int_eq(cfg->on_audit_failure, ACTION_ACCEPT);
+	ck_assert_int_eq(cfg->on_audit_failure, ACTION_TEMPFAIL);
 	ck_assert_uint_eq(cfg->sample_length, 80);
+	ck_assert(!cfg->audit_syslog && !cfg->audit_stdout && !cfg->audit_all);
+	ck_assert_str_eq(cfg->audit_syslog_facility, "mail");
+	ck_assert_str_eq(cfg->audit_key_file, "");
 	for (size_t i = 0; i < RULE_COUNT; i++) {
 		ck_assert_int_eq(cfg->policy.rule[i].action, rule_table[i].action);
 		ck_assert_uint_eq(cfg->policy.limits.limit[i], rule_table[i].limit);

@@ -171,9 +171,32 @@ START_TEST(a_lifecycle_event_escapes_its_values)
 	const char *kv[] = { "config", "/etc/x.conf", "error", "bad\nline\x1b", NULL };
 	char *line = evt_lifecycle(&fixed_time, "mx", "reload_failed", kv);
 
-	ck_assert_str_eq(line, "{\"schema\":1,\"time\":\"2026-11-23T19:15:30.123456Z\","
+	ck_assert_str_eq(line, "{\"schema\":2,\"time\":\"2026-11-23T19:15:30.123456Z\","
 			 "\"type\":\"reload_failed\",\"host\":\"mx\",\"config\":\"/etc/x.conf\","
 			 "\"error\":\"bad\\\\x0aline\\\\x1b\"}\n");
+	free(line);
+}
+END_TEST
+
+START_TEST(a_checkpoint_and_a_sink_failure_say_what_they_count)
+{
+	struct evt_sink_failure sf = {
+		.sink = "file", .path = "/var/log/mg/audit.json",
+		.error = "No space left on device", .lost = 4, .first_seq = 5,
+		.last_seq = 8, .since = { 1795460000, 42 },
+	};
+	char *line = evt_checkpoint(&fixed_time, "mx", "reopen", 1000);
+
+	ck_assert_str_eq(line, "{\"schema\":2,\"time\":\"2026-11-23T19:15:30.123456Z\","
+			 "\"type\":\"checkpoint\",\"host\":\"mx\",\"reason\":\"reopen\","
+			 "\"events\":1000}\n");
+	free(line);
+	line = evt_sink_failure(&fixed_time, "mx", &sf);
+	ck_assert_str_eq(line, "{\"schema\":2,\"time\":\"2026-11-23T19:15:30.123456Z\","
+			 "\"type\":\"sink_failure\",\"host\":\"mx\",\"sink\":\"file\","
+			 "\"path\":\"/var/log/mg/audit.json\",\"error\":\"No space left on device\","
+			 "\"lost\":4,\"first_seq\":5,\"last_seq\":8,"
+			 "\"since\":\"2026-11-23T18:53:20.000042Z\"}\n");
 	free(line);
 }
 END_TEST
@@ -213,6 +236,7 @@ event_suite(void)
 	tcase_add_test(tc, every_event_is_valid_json_and_printable_ascii);
 	tcase_add_test(tc, a_lifecycle_event_escapes_its_values);
 	suite_add_tcase(s, tc);
+	tcase_add_test(te, a_checkpoint_and_a_sink_failure_say_what_they_count);
 	tcase_add_test(te, escapes_controls_backslash_and_8bit_bytes);
 	tcase_add_test(te, never_exceeds_the_cap_nor_splits_an_escape);
 	suite_add_tcase(s, te);
