@@ -168,13 +168,16 @@ mgd_kill(struct mgd *d)
 {
 	int status;
 
-	if (d->pid <= 0)
-		return;
-	/* Under valgrind, a clean stop so that it reports leaks. */
-	kill(d->pid, getenv("MGD_VALGRIND") != NULL ? SIGTERM : SIGKILL);
-	waitpid(d->pid, &status, 0);
-	d->pid = 0;
-	if (getenv("MGD_AUDIT_COPY") != NULL) {	/* for the schema check */
+	if (d->dir[0] == '\0')
+		return;		/* never started, or already cleaned up */
+	if (d->pid > 0) {
+		/* Under valgrind, a clean stop so that it reports leaks. */
+		kill(d->pid, getenv("MGD_VALGRIND") != NULL ? SIGTERM : SIGKILL);
+		waitpid(d->pid, &status, 0);
+		d->pid = 0;
+	}
+	if (getenv("MGD_AUDIT_COPY") != NULL &&	/* for the schema check */
+	    strncmp(d->audit, "/dev/", 5) != 0) {
 		char cmd[700];
 
 		snprintf(cmd, sizeof(cmd), "cat '%s' >> '%s'/events-%ld.json 2>/dev/null",
@@ -189,6 +192,7 @@ mgd_kill(struct mgd *d)
 		if (system(cmd) != 0)
 			fprintf(stderr, "mgd: could not remove %s\n", d->dir);
 	}
+	d->dir[0] = '\0';
 }
 
 struct mclient *
