@@ -131,8 +131,12 @@ mgd_restart(struct mgd *d)
 	ck_assert_int_ge(d->pid, 0);
 	if (d->pid == 0) {
 		int fd = open(errlog, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		char outlog[300];
 
 		dup2(fd, 2);
+		snprintf(outlog, sizeof(outlog), "%s/stdout.log", d->dir);
+		fd = open(outlog, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		dup2(fd, 1);
 		if (getenv("MGD_VALGRIND") != NULL) {	/* memcheck the daemon */
 			char log[340];
 

@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -414,6 +416,64 @@ START_TEST(audit_all_writes_an_event_for_every_clean_message)
 }
 END_TEST
 
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	static char buf[1 << 20];
+	size_t n;
+
+	ck_assert_msg(f != NULL, "%s", path);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return strdup(buf);
+}
+
+START_TEST(syslog_and_stdout_carry_the_events_of_the_file)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char cfg[600], out[400], head[100], *file, *stdout_text;
+	static char got[1 << 20], dgram[1 << 16];
+	size_t used = 0;
+	struct mgd d;
+	int fd;
+	ssize_t n;
+
+	make_keydir();
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/log.sock", keydir);
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	snprintf(cfg, sizeof(cfg), "AuditSyslog yes\nAuditSyslogSocket %s\n"
+		 "AuditSyslogFacility local3\nAuditStdout yes\n", sun.sun_path);
+	mgd_start(&d, cfg);
+	ck_assert_int_eq(hostile_message(&d, "S1"), 'R');
+	snprintf(head, sizeof(head), "milter-guard[%ld]: @cee: ", (long)d.pid);
+	ck_assert(WIFEXITED(mgd_stop(&d)));
+	/* every datagram: <local3.info>timestamp tag: @cee: JSON */
+	while ((n = recv(fd, dgram, sizeof(dgram) - 1, MSG_DONTWAIT)) > 0) {
+		char *json;
+
+		dgram[n] = '\0';
+		ck_assert_msg(strncmp(dgram, "<158>", 5) == 0, "%s", dgram);
+		json = strstr(dgram, head);
+		ck_assert_msg(json != NULL && json - dgram == 5 + 16, "%s", dgram);
+		json += strlen(head);
+		used += (size_t)snprintf(got + used, sizeof(got) - used, "%s\n", json);
+	}
+	close(fd);
+	file = slurp(d.audit);
+	ck_assert_str_eq(got, file);
+	snprintf(out, sizeof(out), "%s/stdout.log", d.dir);
+	stdout_text = slurp(out);
+	ck_assert_str_eq(stdout_text, file);
+	ck_assert_ptr_nonnull(strstr(file, "\"type\":\"decision\""));
+	free(file);
+	free(stdout_text);
+	mgd_kill(&d);
+}
+END_TEST
+
 START_TEST(refuses_a_key_file_others_can_read)
 {
 	const char *top = getenv("top_builddir");
@@ -462,6 +522,7 @@ main(void)
 	tcase_add_test(tc, dev_full_as_the_log_tempfails_every_decision_and_never_crashes);
 	tcase_add_test(tc, on_audit_failure_accept_lets_mail_through_unaudited);
 	tcase_add_test(tc, audit_all_writes_an_event_for_every_clean_message);
+	tcase_add_test(tc, syslog_and_stdout_carry_the_events_of_the_file);
 	tcase_add_test(tc, refuses_a_key_file_others_can_read);
 	suite_add_tcase(s, tc);
 	{
