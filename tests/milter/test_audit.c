@@ -6,6 +6,7 @@
  * Runs as root (it mounts a small tmpfs); under CI anything else fails.
  */
 #include <check.h>
+#include <pthread.h>
 #include <libmilter/mfapi.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -253,6 +254,38 @@ START_TEST(chains_events_across_rotation_and_restart)
 	ck_assert_uint_eq(w.events, 13);
 	ck_assert_uint_eq(w.checkpoints, 3);
 	ck_assert_uint_eq(w.links, 3);	/* process start, reopen, restart */
+	mgd_kill(&d);
+}
+END_TEST
+
+#define RACE_THREADS 8
+#define RACE_MESSAGES 130	/* 1,040 events: one interval checkpoint */
+
+static void *
+race(void *arg)
+{
+	for (int i = 0; i < RACE_MESSAGES; i++)
+		ck_assert_int_eq(hostile_message(arg, "R"), 'R');
+	return NULL;
+}
+
+START_TEST(events_of_concurrent_connections_chain_in_file_order_with_checkpoints)
+{
+	pthread_t t[RACE_THREADS];
+	struct walk w = { 0 };
+	struct mgd d;
+
+	mgd_start(&d, keyed_config(make_keydir()));
+	for (int i = 0; i < RACE_THREADS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, race, &d), 0);
+	for (int i = 0; i < RACE_THREADS; i++)
+		pthread_join(t[i], NULL);
+	ck_assert(WIFEXITED(mgd_stop(&d)));
+	walk_file(&w, d.audit);
+	/* start, a decision per message, a checkpoint after 1,000 events,
+	   stop, and the checkpoint at stop */
+	ck_assert_uint_eq(w.events, RACE_THREADS * RACE_MESSAGES + 4);
+	ck_assert_uint_eq(w.checkpoints, 2);
 	mgd_kill(&d);
 }
 END_TEST
@@ -521,6 +554,7 @@ main(void)
 	tcase_add_test(tc, a_removed_log_directory_tempfails_until_it_is_back);
 	tcase_add_test(tc, dev_full_as_the_log_tempfails_every_decision_and_never_crashes);
 	tcase_add_test(tc, on_audit_failure_accept_lets_mail_through_unaudited);
+	tcase_add_test(tc, events_of_concurrent_connections_chain_in_file_order_with_checkpoints);
 	tcase_add_test(tc, audit_all_writes_an_event_for_every_clean_message);
 	tcase_add_test(tc, syslog_and_stdout_carry_the_events_of_the_file);
 	tcase_add_test(tc, refuses_a_key_file_others_can_read);
