@@ -30,7 +30,7 @@
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
 #endif
-#define DEFAULT_CONFIG SYSCONFDIR "/milter-guard.conf"
+#define DEFAULT_CONFIG SYSCONFDIR "/milter-guard/milter-guard.conf"
 #define OPTIONS "c:p:fnVu:P:h"
 #define MG_MAX_PACKET (1024 * 1024)	/* largest milter packet accepted */
 
