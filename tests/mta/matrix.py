@@ -438,6 +438,14 @@ def check_event(evs, want, r, problems):
                 rp.get("code"), rp.get("xcode"), short(smtp)))
         elif rp.get("text") and rp["text"] not in (smtp or ""):
             problems.append("the milter's text %r is not in the SMTP reply %r" % (rp["text"], short(smtp)))
+    if "queue_id" in want:
+        q = e.get("queue_id")
+        if want["queue_id"] == "none" and q is not None:
+            problems.append("event queue_id %r, expected none (the MTA has no queue file yet)" % q)
+        elif want["queue_id"] == "set" and not q:
+            problems.append("event queue_id is %r, expected the MTA's queue id" % q)
+        elif want["queue_id"] == "dot" and q != queue_id(MTA_OF[0], r.get("dot")):
+            problems.append("event queue_id %r differs from the queue id in %r" % (q, r.get("dot")))
     for k, v in (want.get("client") or {}).items():
         if (e.get("client") or {}).get(k) != v:
             problems.append("event client.%s is %r, expected %r" % (k, (e.get("client") or {}).get(k), v))
@@ -606,8 +614,12 @@ def merged(case, mta):
     return expand(exp)
 
 
+MTA_OF = [None]     # the MTA of the case being checked
+
+
 def run_case(case, mta, milter):
     exp = merged(case, mta)
+    MTA_OF[0] = mta
     problems, notes = [], []
     if "traffic" in case:
         traffic(mta, case, exp, milter, problems, notes)
