@@ -44,13 +44,15 @@
 #    libwrap.so.0 needs): DIR/bin/sendmail is a 0755 copy.
 #  - DontBlameSendmail=TrustStickyBit (DIR may be under /tmp); queue dir 0700
 #    root; QueueLA/RefuseLA 100; listeners only on 127.0.0.1:SMTPPORT.
-#  - no /dev/log (CI): a small python syslog sink is bound to /dev/log and
-#    writes DIR/syslog; it is stopped and /dev/log removed at stop.  When
-#    /dev/log exists, Sendmail logs to the system's syslog instead.
+#  - Sendmail logs only through syslog: a small python syslog sink writes
+#    DIR/syslog.  With no /dev/log (CI) it is bound to /dev/log (removed at
+#    stop); when /dev/log exists it is bound to DIR/devlog, which DIR/sm
+#    bind-mounts over /dev/log in its private namespace, so this instance's
+#    log never goes to the system's syslog or another instance's.
 #
 # Files: DIR/sendmail.{mc,cf,pid}, DIR/mqueue, DIR/aliases(.db), DIR/sm,
 # DIR/bin/sendmail, DIR/syslog, DIR/sink/, DIR/smtp-sink.{pid,log},
-# DIR/syslog-sink.pid, DIR/smtp.port, DIR/start.log.
+# DIR/syslog-sink.{pid,path}, DIR/devlog, DIR/smtp.port, DIR/start.log.
 
 SMI_WAIT_SECS=${SMI_WAIT_SECS:-15}
 SMI_HOSTNAME=${SMI_HOSTNAME:-mx.test.example}
@@ -230,17 +232,21 @@ exec env LD_LIBRARY_PATH='$libdir' unshare --uts --mount sh -c '
 	hostname "\$0" &&
 	mount --bind "\$1/hosts" /etc/hosts &&
 	mount --bind "\$1/nsswitch.conf" /etc/nsswitch.conf &&
+	{ ! [ -S "\$1/devlog" ] || mount --bind "\$1/devlog" /dev/log; } &&
 	shift && exec "\$@"' '$SMI_HOSTNAME' '$dir' \\
 	'$dir/bin/sendmail' -C'$dir/sendmail.cf' "\$@"
 EOF
 	chmod 0755 "$dir/sm"
 }
 
-# A syslog sink on /dev/log when there is none (CI): writes DIR/syslog.
+# A syslog sink, writing DIR/syslog: on /dev/log when there is none (CI),
+# else on DIR/devlog (DIR/sm mounts it over /dev/log).
 smi_start_syslog() {
-	local dir=$1 pid i
+	local dir=$1 pid i sock=/dev/log
 	: >>"$dir/syslog"
-	[ -e /dev/log ] && return 0
+	rm -f "$dir/devlog"
+	[ -e /dev/log ] && sock=$dir/devlog
+	echo "$sock" >"$dir/syslog-sink.path"
 	cat >"$dir/syslog-sink.py" <<'EOF'
 import os, re, socket, sys
 path, out = sys.argv[1], sys.argv[2]
@@ -253,16 +259,16 @@ with open(out, "ab", buffering=0) as f:
         # strip the <PRI> prefix; one line per message
         f.write(re.sub(rb"^<\d+>", b"", data).rstrip(b"\0\n") + b"\n")
 EOF
-	setsid python3 "$dir/syslog-sink.py" /dev/log "$dir/syslog" </dev/null \
+	setsid python3 "$dir/syslog-sink.py" "$sock" "$dir/syslog" </dev/null \
 		>"$dir/syslog-sink.log" 2>&1 &
 	pid=$!
 	echo "$pid" >"$dir/syslog-sink.pid"
 	for ((i = 0; i < 50; i++)); do
-		[ -S /dev/log ] && return 0
+		[ -S "$sock" ] && return 0
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	smi_err "the syslog sink did not create /dev/log:"
+	smi_err "the syslog sink did not create $sock:"
 	sed 's/^/    /' "$dir/syslog-sink.log" >&2
 	smi_stop_syslog "$dir"
 	return 1
@@ -273,8 +279,11 @@ smi_stop_syslog() {
 	pid=$(smi_readpid "$dir/syslog-sink.pid") || return 0
 	rm -f "$dir/syslog-sink.pid"
 	smi_kill_wait "$pid" 5
-	# the pid file exists only when this instance created /dev/log
-	[ -S /dev/log ] && rm -f /dev/log
+	# remove the socket this instance created: /dev/log only if it made it
+	if [ "$(cat "$dir/syslog-sink.path" 2>/dev/null)" = /dev/log ]; then
+		[ -S /dev/log ] && rm -f /dev/log
+	fi
+	rm -f "$dir/devlog" "$dir/syslog-sink.path"
 	return 0
 }
 
@@ -437,7 +446,7 @@ smi_status() {
 		fi
 	fi
 	if pid=$(smi_readpid "$dir/syslog-sink.pid"); then
-		echo "syslog sink: PID $pid on /dev/log, log in $dir/syslog"
+		echo "syslog sink: PID $pid on $(cat "$dir/syslog-sink.path" 2>/dev/null), log in $dir/syslog"
 	fi
 	return $rc
 }
