@@ -545,6 +545,16 @@ def around(cond, milter):
     if cond == "socket-0600":
         os.chmod(SOCK, 0o600)
         return lambda: os.chmod(SOCK, 0o777)
+    if cond == "chroot-socket":
+        # the chrooted smtpd sees DIR/spool as /: the socket, hard-linked
+        # below it (the same listening socket), is /milter-guard/milter-guard.sock
+        d = os.path.join(MTAS["postfix"]["dir"], "spool", "milter-guard")
+        os.makedirs(d, exist_ok=True)
+        link = os.path.join(d, "milter-guard.sock")
+        if os.path.lexists(link):
+            os.unlink(link)
+        os.link(SOCK, link)
+        return lambda: os.unlink(link)
     if cond == "socket-moved":
         os.rename(SOCK, SOCK + ".away")
         return lambda: os.rename(SOCK + ".away", SOCK)
@@ -629,7 +639,10 @@ def run_case(case, mta, milter):
     start = audit_lines()
     undo = around(case.get("condition"), milter)
     try:
-        r = session(MTAS[mta]["port"], expand(case["session"]), mid)
+        port = MTAS[mta]["port"]
+        if case.get("port") == "chroot":
+            port = int(os.environ["MATRIX_PF_CHROOT_PORT"])
+        r = session(port, expand(case["session"]), mid)
     finally:
         undo()
     check_replies(r, exp.get("replies", {}), problems)
