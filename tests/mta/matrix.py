@@ -245,7 +245,9 @@ def session(port, sess, mid):
             return r
         msg = message(sess, mid)
         r["sent"] = msg
-        r["dot"] = c.cmd(msg.replace("\n", "\r\n") + "\r\n.")
+        # dot-stuffing (RFC 5321 4.5.2): the MTA removes the added dot
+        wire = "\n".join("." + x if x.startswith(".") else x for x in msg.split("\n"))
+        r["dot"] = c.cmd(wire.replace("\n", "\r\n") + "\r\n.")
     finally:
         c.close()
     return r
