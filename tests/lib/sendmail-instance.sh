@@ -44,15 +44,16 @@
 #    libwrap.so.0 needs): DIR/bin/sendmail is a 0755 copy.
 #  - DontBlameSendmail=TrustStickyBit (DIR may be under /tmp); queue dir 0700
 #    root; QueueLA/RefuseLA 100; listeners only on 127.0.0.1:SMTPPORT.
-#  - Sendmail logs only through syslog: a small python syslog sink writes
-#    DIR/syslog.  With no /dev/log (CI) it is bound to /dev/log (removed at
-#    stop); when /dev/log exists it is bound to DIR/devlog, which DIR/sm
-#    bind-mounts over /dev/log in its private namespace, so this instance's
-#    log never goes to the system's syslog or another instance's.
+#  - Sendmail logs only through syslog (/dev/log): a small python syslog
+#    sink on DIR/devlog writes DIR/syslog, and DIR/sm gives sendmail a
+#    private /dev in its namespace (a tmpfs with the host's null, zero,
+#    full, random, urandom and tty bind-mounted, and DIR/devlog as log).
+#    So the log is this instance's whether or not the machine has a
+#    /dev/log (CI machines have none), and the host's /dev is not touched.
 #
 # Files: DIR/sendmail.{mc,cf,pid}, DIR/mqueue, DIR/aliases(.db), DIR/sm,
 # DIR/bin/sendmail, DIR/syslog, DIR/sink/, DIR/smtp-sink.{pid,log},
-# DIR/syslog-sink.{pid,path}, DIR/devlog, DIR/smtp.port, DIR/start.log.
+# DIR/syslog-sink.pid, DIR/devlog, DIR/hostdev, DIR/smtp.port, DIR/start.log.
 
 SMI_WAIT_SECS=${SMI_WAIT_SECS:-15}
 SMI_HOSTNAME=${SMI_HOSTNAME:-mx.test.example}
@@ -232,21 +233,25 @@ exec env LD_LIBRARY_PATH='$libdir' unshare --uts --mount sh -c '
 	hostname "\$0" &&
 	mount --bind "\$1/hosts" /etc/hosts &&
 	mount --bind "\$1/nsswitch.conf" /etc/nsswitch.conf &&
-	{ ! [ -S "\$1/devlog" ] || mount --bind "\$1/devlog" /dev/log; } &&
+	mount --rbind /dev "\$1/hostdev" &&
+	mount -t tmpfs -o mode=0755 milter-guard-dev /dev &&
+	for n in null zero full random urandom tty; do
+		: >"/dev/\$n" && mount --bind "\$1/hostdev/\$n" "/dev/\$n" || exit 1
+	done &&
+	ln -s /proc/self/fd /dev/fd &&
+	: >/dev/log && mount --bind "\$1/devlog" /dev/log &&
 	shift && exec "\$@"' '$SMI_HOSTNAME' '$dir' \\
 	'$dir/bin/sendmail' -C'$dir/sendmail.cf' "\$@"
 EOF
 	chmod 0755 "$dir/sm"
 }
 
-# A syslog sink, writing DIR/syslog: on /dev/log when there is none (CI),
-# else on DIR/devlog (DIR/sm mounts it over /dev/log).
+# The syslog sink on DIR/devlog (DIR/sm mounts it on its private /dev/log),
+# writing DIR/syslog.
 smi_start_syslog() {
-	local dir=$1 pid i sock=/dev/log
+	local dir=$1 pid i sock=$1/devlog
 	: >>"$dir/syslog"
-	rm -f "$dir/devlog"
-	[ -e /dev/log ] && sock=$dir/devlog
-	echo "$sock" >"$dir/syslog-sink.path"
+	rm -f "$sock"
 	cat >"$dir/syslog-sink.py" <<'EOF'
 import os, re, socket, sys
 path, out = sys.argv[1], sys.argv[2]
@@ -279,11 +284,7 @@ smi_stop_syslog() {
 	pid=$(smi_readpid "$dir/syslog-sink.pid") || return 0
 	rm -f "$dir/syslog-sink.pid"
 	smi_kill_wait "$pid" 5
-	# remove the socket this instance created: /dev/log only if it made it
-	if [ "$(cat "$dir/syslog-sink.path" 2>/dev/null)" = /dev/log ]; then
-		[ -S /dev/log ] && rm -f /dev/log
-	fi
-	rm -f "$dir/devlog" "$dir/syslog-sink.path"
+	rm -f "$dir/devlog"
 	return 0
 }
 
@@ -350,7 +351,7 @@ smi_start() {
 		smi_err "something already listens on 127.0.0.1:$port (SMTP port)"
 		return 1
 	fi
-	(umask 022 && install -d -m 0755 "$dir" "$dir/bin") || return 1
+	(umask 022 && install -d -m 0755 "$dir" "$dir/bin" "$dir/hostdev") || return 1
 	install -d -m 0700 -o root "$dir/mqueue" || return 1
 	chmod 0700 "$dir/mqueue" || return 1
 	install -m 0755 "$(smi_bin "$root")" "$dir/bin/sendmail" || return 1
@@ -446,7 +447,7 @@ smi_status() {
 		fi
 	fi
 	if pid=$(smi_readpid "$dir/syslog-sink.pid"); then
-		echo "syslog sink: PID $pid on $(cat "$dir/syslog-sink.path" 2>/dev/null), log in $dir/syslog"
+		echo "syslog sink: PID $pid on $dir/devlog, log in $dir/syslog"
 	fi
 	return $rc
 }
