@@ -16,7 +16,8 @@
 #
 #   ROOT        absolute path; "fetch" runs apt-get download of sendmail-bin
 #               sendmail-base sendmail-cf libwrap0 and dpkg-deb -x of each
-#               into ROOT.  Reused as is when ROOT/.complete exists.
+#               into ROOT.  Reused as is when ROOT/.complete exists; one
+#               fetch at a time (flock on ROOT.lock).
 #   DIR         absolute path, created if missing
 #   SMTPPORT    the daemon listens on 127.0.0.1:SMTPPORT
 #   MILTERSPEC  Sendmail S= syntax: local:/abs/path or inet:PORT@127.0.0.1
@@ -140,8 +141,23 @@ smi_fetch() {
 		smi_err "usage: fetch ROOT"
 		return 2
 	fi
-	local root=$1 tmp d out
+	local root=$1
 	smi_check_dir "$root" ROOT || return 2
+	if [ -f "$root/.complete" ] && [ -x "$(smi_bin "$root")" ]; then
+		return 0
+	fi
+	command -v flock >/dev/null 2>&1 || { smi_err "flock not found"; return 1; }
+	mkdir -p "$(dirname "$root")" || return 1
+	# One fetch at a time (parallel test suites share the cache): the
+	# second waits, then finds ROOT complete.
+	(
+		flock -w 300 9 || { smi_err "timed out waiting for $root.lock"; exit 1; }
+		smi_fetch_locked "$root"
+	) 9>"$root.lock"
+}
+
+smi_fetch_locked() {
+	local root=$1 tmp d out
 	if [ -f "$root/.complete" ] && [ -x "$(smi_bin "$root")" ]; then
 		return 0
 	fi
