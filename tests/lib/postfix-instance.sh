@@ -28,6 +28,8 @@
 #
 # Extra main.cf lines for a test: PFI_MAIN_CF_EXTRA (newline-separated
 # "name = value" lines, appended last, so they override the defaults).
+# Extra master.cf lines (another smtpd, chrooted, on another port, say):
+# PFI_MASTER_CF_EXTRA.
 #
 # Files: DIR/etc/{main,master}.cf, DIR/spool (queue), DIR/data,
 # DIR/maillog (Postfix log, via postlogd), DIR/sink/ (delivered messages),
@@ -158,6 +160,9 @@ anvil      unix  -       -       n       -       1       anvil
 scache     unix  -       -       n       -       1       scache
 postlog    unix-dgram n  -       n       -       1       postlogd
 EOF
+	if [ -n "${PFI_MASTER_CF_EXTRA:-}" ]; then
+		printf '# PFI_MASTER_CF_EXTRA\n%s\n' "$PFI_MASTER_CF_EXTRA" >>"$dir/etc/master.cf"
+	fi
 }
 
 pfi_start_sink() {

@@ -16,7 +16,8 @@
 #
 #   ROOT        absolute path; "fetch" runs apt-get download of sendmail-bin
 #               sendmail-base sendmail-cf libwrap0 and dpkg-deb -x of each
-#               into ROOT.  Reused as is when ROOT/.complete exists.
+#               into ROOT.  Reused as is when ROOT/.complete exists; one
+#               fetch at a time (flock on ROOT.lock).
 #   DIR         absolute path, created if missing
 #   SMTPPORT    the daemon listens on 127.0.0.1:SMTPPORT
 #   MILTERSPEC  Sendmail S= syntax: local:/abs/path or inet:PORT@127.0.0.1
@@ -44,13 +45,16 @@
 #    libwrap.so.0 needs): DIR/bin/sendmail is a 0755 copy.
 #  - DontBlameSendmail=TrustStickyBit (DIR may be under /tmp); queue dir 0700
 #    root; QueueLA/RefuseLA 100; listeners only on 127.0.0.1:SMTPPORT.
-#  - no /dev/log (CI): a small python syslog sink is bound to /dev/log and
-#    writes DIR/syslog; it is stopped and /dev/log removed at stop.  When
-#    /dev/log exists, Sendmail logs to the system's syslog instead.
+#  - Sendmail logs only through syslog (/dev/log): a small python syslog
+#    sink on DIR/devlog writes DIR/syslog, and DIR/sm gives sendmail a
+#    private /dev in its namespace (a tmpfs with the host's null, zero,
+#    full, random, urandom and tty bind-mounted, and DIR/devlog as log).
+#    So the log is this instance's whether or not the machine has a
+#    /dev/log (CI machines have none), and the host's /dev is not touched.
 #
 # Files: DIR/sendmail.{mc,cf,pid}, DIR/mqueue, DIR/aliases(.db), DIR/sm,
 # DIR/bin/sendmail, DIR/syslog, DIR/sink/, DIR/smtp-sink.{pid,log},
-# DIR/syslog-sink.pid, DIR/smtp.port, DIR/start.log.
+# DIR/syslog-sink.pid, DIR/devlog, DIR/hostdev, DIR/smtp.port, DIR/start.log.
 
 SMI_WAIT_SECS=${SMI_WAIT_SECS:-15}
 SMI_HOSTNAME=${SMI_HOSTNAME:-mx.test.example}
@@ -137,8 +141,23 @@ smi_fetch() {
 		smi_err "usage: fetch ROOT"
 		return 2
 	fi
-	local root=$1 tmp d out
+	local root=$1
 	smi_check_dir "$root" ROOT || return 2
+	if [ -f "$root/.complete" ] && [ -x "$(smi_bin "$root")" ]; then
+		return 0
+	fi
+	command -v flock >/dev/null 2>&1 || { smi_err "flock not found"; return 1; }
+	mkdir -p "$(dirname "$root")" || return 1
+	# One fetch at a time (parallel test suites share the cache): the
+	# second waits, then finds ROOT complete.
+	(
+		flock -w 300 9 || { smi_err "timed out waiting for $root.lock"; exit 1; }
+		smi_fetch_locked "$root"
+	) 9>"$root.lock"
+}
+
+smi_fetch_locked() {
+	local root=$1 tmp d out
 	if [ -f "$root/.complete" ] && [ -x "$(smi_bin "$root")" ]; then
 		return 0
 	fi
@@ -230,17 +249,25 @@ exec env LD_LIBRARY_PATH='$libdir' unshare --uts --mount sh -c '
 	hostname "\$0" &&
 	mount --bind "\$1/hosts" /etc/hosts &&
 	mount --bind "\$1/nsswitch.conf" /etc/nsswitch.conf &&
+	mount --rbind /dev "\$1/hostdev" &&
+	mount -t tmpfs -o mode=0755 milter-guard-dev /dev &&
+	for n in null zero full random urandom tty; do
+		: >"/dev/\$n" && mount --bind "\$1/hostdev/\$n" "/dev/\$n" || exit 1
+	done &&
+	ln -s /proc/self/fd /dev/fd &&
+	: >/dev/log && mount --bind "\$1/devlog" /dev/log &&
 	shift && exec "\$@"' '$SMI_HOSTNAME' '$dir' \\
 	'$dir/bin/sendmail' -C'$dir/sendmail.cf' "\$@"
 EOF
 	chmod 0755 "$dir/sm"
 }
 
-# A syslog sink on /dev/log when there is none (CI): writes DIR/syslog.
+# The syslog sink on DIR/devlog (DIR/sm mounts it on its private /dev/log),
+# writing DIR/syslog.
 smi_start_syslog() {
-	local dir=$1 pid i
+	local dir=$1 pid i sock=$1/devlog
 	: >>"$dir/syslog"
-	[ -e /dev/log ] && return 0
+	rm -f "$sock"
 	cat >"$dir/syslog-sink.py" <<'EOF'
 import os, re, socket, sys
 path, out = sys.argv[1], sys.argv[2]
@@ -253,16 +280,16 @@ with open(out, "ab", buffering=0) as f:
         # strip the <PRI> prefix; one line per message
         f.write(re.sub(rb"^<\d+>", b"", data).rstrip(b"\0\n") + b"\n")
 EOF
-	setsid python3 "$dir/syslog-sink.py" /dev/log "$dir/syslog" </dev/null \
+	setsid python3 "$dir/syslog-sink.py" "$sock" "$dir/syslog" </dev/null \
 		>"$dir/syslog-sink.log" 2>&1 &
 	pid=$!
 	echo "$pid" >"$dir/syslog-sink.pid"
 	for ((i = 0; i < 50; i++)); do
-		[ -S /dev/log ] && return 0
+		[ -S "$sock" ] && return 0
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	smi_err "the syslog sink did not create /dev/log:"
+	smi_err "the syslog sink did not create $sock:"
 	sed 's/^/    /' "$dir/syslog-sink.log" >&2
 	smi_stop_syslog "$dir"
 	return 1
@@ -273,8 +300,7 @@ smi_stop_syslog() {
 	pid=$(smi_readpid "$dir/syslog-sink.pid") || return 0
 	rm -f "$dir/syslog-sink.pid"
 	smi_kill_wait "$pid" 5
-	# the pid file exists only when this instance created /dev/log
-	[ -S /dev/log ] && rm -f /dev/log
+	rm -f "$dir/devlog"
 	return 0
 }
 
@@ -341,7 +367,7 @@ smi_start() {
 		smi_err "something already listens on 127.0.0.1:$port (SMTP port)"
 		return 1
 	fi
-	(umask 022 && install -d -m 0755 "$dir" "$dir/bin") || return 1
+	(umask 022 && install -d -m 0755 "$dir" "$dir/bin" "$dir/hostdev") || return 1
 	install -d -m 0700 -o root "$dir/mqueue" || return 1
 	chmod 0700 "$dir/mqueue" || return 1
 	install -m 0755 "$(smi_bin "$root")" "$dir/bin/sendmail" || return 1
@@ -437,7 +463,7 @@ smi_status() {
 		fi
 	fi
 	if pid=$(smi_readpid "$dir/syslog-sink.pid"); then
-		echo "syslog sink: PID $pid on /dev/log, log in $dir/syslog"
+		echo "syslog sink: PID $pid on $dir/devlog, log in $dir/syslog"
 	fi
 	return $rc
 }
