@@ -138,11 +138,8 @@ drop_privileges(const struct cfg *cfg)
 	uid_t uid;
 	gid_t gid;
 
-	if (cfg->user[0] == '\0') {
-		if (geteuid() == 0)
-			mg_log(LOG_WARNING, "running as root: set UserID or -u");
-		return 0;
-	}
+	if (cfg->user[0] == '\0')
+		return 0;	/* mg_guard_root() decides */
 	if (lookup_user(cfg->user, &uid, &gid, name, sizeof(name)) < 0)
 		return -1;
 	if (geteuid() != 0) {
@@ -280,9 +277,10 @@ main(int argc, char **argv)
 		mg_log(LOG_ERR, "cannot block signals");
 		return EX_OSERR;
 	}
-	if (open_socket(cfg) < 0)
+	if (mg_guard_socket(cfg) < 0 || open_socket(cfg) < 0)
 		return EX_UNAVAILABLE;
-	if (drop_privileges(cfg) < 0 || write_pidfile(cfg->pidfile) < 0)
+	if (drop_privileges(cfg) < 0 || mg_guard_root(cfg) < 0 ||
+	    write_pidfile(cfg->pidfile) < 0)
 		return EX_NOPERM;
 	if (mg_audit_open(cfg->audit_log, err, sizeof(err)) < 0) {
 		mg_log(LOG_ERR, "%s", err);
@@ -295,7 +293,7 @@ main(int argc, char **argv)
 
 		mg_audit_lifecycle("start", kv);
 	}
-	if (mg_signals_start(&opt, mg_shutdown) < 0)
+	if (mg_guard_start(cfg) < 0 || mg_signals_start(&opt, mg_shutdown) < 0)
 		return EX_OSERR;
 	mg_log(LOG_INFO, "started: %s, socket %s, mode %s", opt.config_file,
 	       cfg->socket, pol_mode_name(cfg->policy.mode));

@@ -16,7 +16,7 @@
 #include <syslog.h>
 #include <time.h>
 
-#define STOP_GRACE_MS 3000
+#define STOP_GRACE_MS 1500	/* + shutdown: out within 2 s of SIGTERM */
 #define STOP_POLL_MS 10
 
 static sigset_t mg_sigs;
