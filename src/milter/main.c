@@ -75,6 +75,8 @@ void
 mg_stop_requested(const char *why)
 {
 	stop_reason = why;
+	if (socket_path[0] != '\0')
+		unlink(socket_path);	/* no new sessions; those open go on */
 }
 
 /* Called once, from the signal thread or after smfi_main() returns. */

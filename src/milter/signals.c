@@ -3,9 +3,12 @@
  *
  * SIGHUP, SIGTERM and SIGINT are blocked in every thread (the mask is set
  * before any thread starts) and taken here with sigwaitinfo(): SIGHUP
- * reloads the config and reopens the audit log; SIGTERM and SIGINT stop
- * libmilter's listener, give the sessions in flight up to STOP_GRACE_MS to
- * end, and shut down as soon as they have.  sigwait.c keeps libmilter's own signal thread off them.
+ * reloads the config and reopens the audit log; SIGTERM and SIGINT remove
+ * the unix socket (no new sessions), give the sessions in flight up to
+ * STOP_GRACE_MS to end while libmilter still serves them, and shut down as
+ * soon as they have.  (smfi_stop() would not do: libmilter's worker pool
+ * stops reading every session at once, so a message in flight would hang
+ * until the grace ran out and then be lost.)  sigwait.c keeps libmilter's own signal thread off them.
  */
 #include "mg.h"
 
@@ -48,26 +51,6 @@ wait_for_sessions(void)
 		       mg_active_sessions(), STOP_GRACE_MS);
 }
 
-/* smfi_stop() waits for libmilter's listener to wake up (up to five
-   seconds), so it runs on its own thread while we wait for the sessions. */
-static void *
-stop_thread(void *arg)
-{
-	smfi_stop();
-	return NULL;
-}
-
-static void
-stop_listener(void)
-{
-	pthread_t t;
-
-	if (pthread_create(&t, NULL, stop_thread, NULL) == 0)
-		pthread_detach(t);
-	else
-		mg_log(LOG_WARNING, "stop: cannot start a thread for smfi_stop()");
-}
-
 static void *
 signal_thread(void *arg)
 {
@@ -83,7 +66,6 @@ signal_thread(void *arg)
 		}
 		mg_log(LOG_INFO, "%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		mg_stop_requested(sig == SIGTERM ? "SIGTERM" : "SIGINT");
-		stop_listener();
 		wait_for_sessions();
 		sig_shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		return NULL;

@@ -95,24 +95,16 @@ mgd_wait_lines(const struct mgd *d, size_t n)
 	ck_assert_uint_ge(mgd_audit_lines(d), n);
 }
 
-void
-mgd_start(struct mgd *d, const char *text)
+/* Start the daemon on d's files (the config is written). */
+static void
+spawn(struct mgd *d)
 {
 	const char *top = getenv("top_builddir");
 	char prog[4096], errlog[300];
-	struct stat st;
 
 	ck_assert_msg(top != NULL, "top_builddir is not set (run through make check)");
-	memset(d, 0, sizeof(*d));
-	snprintf(d->dir, sizeof(d->dir), "/tmp/mg-test.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(d->dir));
-	snprintf(d->sock, sizeof(d->sock), "%s/mg.sock", d->dir);
-	snprintf(d->conf, sizeof(d->conf), "%s/mg.conf", d->dir);
-	snprintf(d->audit, sizeof(d->audit), "%s/audit.json", d->dir);
-	snprintf(d->pidfile, sizeof(d->pidfile), "%s/mg.pid", d->dir);
 	snprintf(errlog, sizeof(errlog), "%s/stderr.log", d->dir);
 	snprintf(prog, sizeof(prog), "%s/src/milter-guard", top);
-	mgd_write_config(d, text);
 	d->pid = fork();
 	ck_assert_int_ge(d->pid, 0);
 	if (d->pid == 0) {
@@ -130,10 +122,99 @@ mgd_start(struct mgd *d, const char *text)
 		execl(prog, prog, "-f", "-c", d->conf, "-P", d->pidfile, (char *)NULL);
 		_exit(127);
 	}
+}
+
+void
+mgd_start(struct mgd *d, const char *text)
+{
+	struct stat st;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->dir, sizeof(d->dir), "/tmp/mg-test.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(d->dir));
+	snprintf(d->sock, sizeof(d->sock), "%s/mg.sock", d->dir);
+	snprintf(d->conf, sizeof(d->conf), "%s/mg.conf", d->dir);
+	snprintf(d->audit, sizeof(d->audit), "%s/audit.json", d->dir);
+	snprintf(d->pidfile, sizeof(d->pidfile), "%s/mg.pid", d->dir);
+	mgd_write_config(d, text);
+	spawn(d);
 	for (int i = 0; i < 3000 && stat(d->sock, &st) < 0; i++)
 		mgd_sleep_ms(10);
 	ck_assert_msg(stat(d->sock, &st) == 0, "the daemon did not create %s", d->sock);
 	mgd_wait_lines(d, 1);
+}
+
+/* The pid in the pidfile, or 0. */
+static long
+pidfile_pid(const struct mgd *d)
+{
+	FILE *f = fopen(d->pidfile, "r");
+	long pid = 0;
+
+	if (f != NULL) {
+		if (fscanf(f, "%ld", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	return pid;
+}
+
+void
+mgd_restart(struct mgd *d)
+{
+	size_t starts = mgd_audit_lines(d);
+
+	ck_assert_int_eq(d->pid, 0);
+	spawn(d);
+	for (int i = 0; i < 3000 && pidfile_pid(d) != (long)d->pid; i++)
+		mgd_sleep_ms(10);
+	ck_assert_int_eq(pidfile_pid(d), (long)d->pid);
+	mgd_wait_lines(d, starts + 1);
+}
+
+int
+mgd_start_again(struct mgd *d)
+{
+	pid_t running = d->pid, other;
+	int status = -1;
+
+	spawn(d);
+	other = d->pid;
+	d->pid = running;
+	for (int i = 0; i < 500; i++) {
+		if (waitpid(other, &status, WNOHANG) == other)
+			return status;
+		mgd_sleep_ms(10);
+	}
+	kill(other, SIGKILL);
+	waitpid(other, &status, 0);
+	ck_abort_msg("a second daemon on %s did not exit within 5 s", d->sock);
+	return status;
+}
+
+int
+mgd_stop(struct mgd *d, int sig)
+{
+	int status;
+
+	ck_assert_int_gt(d->pid, 0);
+	ck_assert_int_eq(kill(d->pid, sig), 0);
+	ck_assert_int_eq(waitpid(d->pid, &status, 0), d->pid);
+	d->pid = 0;
+	return status;
+}
+
+int
+mgd_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_set_fork_status(sr, CK_NOFORK);	/* one daemon, shared by the cases */
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
 void

@@ -11,6 +11,7 @@
 #ifndef MGD_H
 #define MGD_H
 
+#include <check.h>
 #include <jansson.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -31,6 +32,16 @@ void mgd_start(struct mgd *d, const char *config_text);
 /* Rewrite the config (same socket and log) without restarting. */
 void mgd_write_config(struct mgd *d, const char *config_text);
 void mgd_kill(struct mgd *d);
+/* Start again on the same files after mgd_stop(); waits for the new
+   pidfile and start event. */
+void mgd_restart(struct mgd *d);
+/* Start another daemon on d's files while d runs; waits (5 s at most)
+   for it to exit and returns its wait status. */
+int mgd_start_again(struct mgd *d);
+/* Send sig and reap the daemon; its wait status. */
+int mgd_stop(struct mgd *d, int sig);
+/* Run a suite in this process (CK_NOFORK); the exit status. */
+int mgd_run(Suite *s);
 
 size_t mgd_audit_lines(const struct mgd *d);
 void mgd_wait_lines(const struct mgd *d, size_t n);
