@@ -17,6 +17,15 @@
 
 #define TIMEOUT_MS 5000
 
+long
+mgd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
 void
 mgd_sleep_ms(long ms)
 {

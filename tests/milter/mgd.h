@@ -56,5 +56,6 @@ struct mclient *mgd_session(const struct mgd *d);
 struct mclient *mgd_session_from(const struct mgd *d, char family, const char *addr);
 
 void mgd_sleep_ms(long ms);
+long mgd_now_ms(void);		/* CLOCK_MONOTONIC */
 
 #endif

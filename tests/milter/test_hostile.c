@@ -64,15 +64,6 @@ stop_daemon(void)
 	mgd_kill(&d);
 }
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /* --- raw packets ------------------------------------------------------------ */
 
 struct pkt {
@@ -160,19 +151,19 @@ raw_write(int fd, const void *buf, size_t len)
 static long
 ms_until_closed(int fd, long limit_ms)
 {
-	long t0 = now_ms();
+	long t0 = mgd_now_ms();
 	char buf[4096];
 
 	for (;;) {
 		struct pollfd pfd = { fd, POLLIN, 0 };
-		long left = limit_ms - (now_ms() - t0);
+		long left = limit_ms - (mgd_now_ms() - t0);
 		ssize_t n;
 
 		if (left <= 0 || poll(&pfd, 1, (int)left) == 0)
 			return -1;
 		n = recv(fd, buf, sizeof(buf), 0);
 		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
-			return now_ms() - t0;
+			return mgd_now_ms() - t0;
 	}
 }
 
@@ -308,7 +299,7 @@ START_TEST(drops_a_truncated_packet_after_the_idle_timeout)
 {
 	struct pkt p = { 0 };
 	int fd = raw_open();
-	long t0 = now_ms(), ms;
+	long t0 = mgd_now_ms(), ms;
 
 	session_packets(&p, "<alice@example.org>");
 	raw_write(fd, p.b, p.len - 6);	/* MAIL cut short */
@@ -316,9 +307,9 @@ START_TEST(drops_a_truncated_packet_after_the_idle_timeout)
 	ms = ms_until_closed(fd, 1000 * (IDLE_S + 3));
 	close(fd);
 	ck_assert_msg(ms >= 0, "a truncated packet holds its connection");
-	ck_assert_int_ge(now_ms() - t0, 1000 * IDLE_S - 100);
+	ck_assert_int_ge(mgd_now_ms() - t0, 1000 * IDLE_S - 100);
 	fprintf(stderr, "hostile: truncated packet: dropped %ld ms after it stopped\n",
-		now_ms() - t0);
+		mgd_now_ms() - t0);
 	assert_served();
 }
 END_TEST
@@ -440,12 +431,12 @@ START_TEST(serves_beside_1000_idle_sessions_up_to_the_cap_exactly)
 
 	mgd_sleep_ms(300);	/* sessions of earlier cases close */
 	rss0 = rss_kib(d.pid);
-	t0 = now_ms();
+	t0 = mgd_now_ms();
 	for (int i = 0; i < IDLE_CONNS; i++)
 		idle[i] = mgd_session(&d);
 	rss1 = rss_kib(d.pid);
 	fprintf(stderr, "hostile: %d idle sessions opened in %ld ms; daemon RSS %ld KiB "
-		"-> %ld KiB (%.1f KiB a session)\n", IDLE_CONNS, now_ms() - t0, rss0,
+		"-> %ld KiB (%.1f KiB a session)\n", IDLE_CONNS, mgd_now_ms() - t0, rss0,
 		rss1, (double)(rss1 - rss0) / IDLE_CONNS);
 	assert_served();
 	for (int i = 0; i < CAP - IDLE_CONNS; i++)

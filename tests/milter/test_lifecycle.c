@@ -38,15 +38,6 @@
 
 static struct mgd d;
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /* --- the load ------------------------------------------------------------------ */
 
 struct load {
@@ -205,14 +196,14 @@ START_TEST(serves_every_message_through_100_sighups_and_a_broken_reload)
 	mgd_start(&d, "AuditSampleLength 80");
 	before = mgd_audit_lines(&d);
 	load_start();
-	t0 = now_ms();
+	t0 = mgd_now_ms();
 	for (int i = 0; i < 100; i++) {
 		mgd_write_config(&d, i % 2 ? "AuditSampleLength 80" : "AuditSampleLength 100");
 		ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
 		mgd_sleep_ms(10);
 	}
 	wait_event("reload", before, 1);
-	fprintf(stderr, "lifecycle: 100 SIGHUPs in %ld ms, %zu reloads\n", now_ms() - t0,
+	fprintf(stderr, "lifecycle: 100 SIGHUPs in %ld ms, %zu reloads\n", mgd_now_ms() - t0,
 		count_events("reload", before));
 	mgd_write_config(&d, "Mode bogus");
 	ck_assert_int_eq(kill(d.pid, SIGHUP), 0);
@@ -249,7 +240,7 @@ START_TEST(sigterm_lets_the_message_in_flight_finish_and_exits_within_2_s)
 	ck_assert_int_eq(mclient_eoh(mc, &r), 0);
 	ck_assert_int_eq(r.cmd, 'c');
 	pid = d.pid;
-	t0 = now_ms();
+	t0 = mgd_now_ms();
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
 	mgd_sleep_ms(300);	/* the MTA is slow with the rest */
 	ck_assert_int_eq(mclient_body(mc, "the rest\r\n", 10, &r), 0);
@@ -260,7 +251,7 @@ START_TEST(sigterm_lets_the_message_in_flight_finish_and_exits_within_2_s)
 	mclient_quit(mc);
 	mclient_close(&mc);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	exit_ms = now_ms() - t0;
+	exit_ms = mgd_now_ms() - t0;
 	d.pid = 0;
 	load_join();
 	fprintf(stderr, "lifecycle: SIGTERM under load: exit after %ld ms\n", exit_ms);
