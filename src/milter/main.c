@@ -234,6 +234,21 @@ open_socket(const struct cfg *cfg)
 	return 0;
 }
 
+/* Start-up failed: leave no socket or pidfile behind, free what we have. */
+static int
+start_failed(int status, struct cfg **cfg, struct geo **geo)
+{
+	if (socket_path[0] != '\0')
+		unlink(socket_path);
+	if (pidfile_written != NULL)
+		unlink(pidfile_written);
+	free(pidfile_written);
+	pidfile_written = NULL;
+	cfg_free(cfg);
+	geo_close(geo);
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -277,16 +292,16 @@ main(int argc, char **argv)
 	mg_log_open(opt.foreground, cfg->syslog_facility);
 	if (mg_signals_block() < 0) {
 		mg_log(LOG_ERR, "cannot block signals");
-		return EX_OSERR;
+		return start_failed(EX_OSERR, &cfg, &geo);
 	}
 	if (mg_guard_socket(cfg) < 0 || open_socket(cfg) < 0)
-		return EX_UNAVAILABLE;
+		return start_failed(EX_UNAVAILABLE, &cfg, &geo);
 	if (drop_privileges(cfg) < 0 || mg_guard_root(cfg) < 0 ||
 	    write_pidfile(cfg->pidfile) < 0)
-		return EX_NOPERM;
+		return start_failed(EX_NOPERM, &cfg, &geo);
 	if (mg_audit_open(cfg->audit_log, err, sizeof(err)) < 0) {
 		mg_log(LOG_ERR, "%s", err);
-		return EX_CANTCREAT;
+		return start_failed(EX_CANTCREAT, &cfg, &geo);
 	}
 	mg_runtime_set(cfg, geo);
 	{

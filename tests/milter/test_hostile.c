@@ -83,7 +83,8 @@ pkt_add(struct pkt *p, char cmd, const void *data, size_t len)
 	p->b[p->len++] = (unsigned char)(n >> 8);
 	p->b[p->len++] = (unsigned char)n;
 	p->b[p->len++] = (unsigned char)cmd;
-	memcpy(p->b + p->len, data, len);
+	if (len > 0)
+		memcpy(p->b + p->len, data, len);
 	p->len += len;
 }
 
