@@ -266,6 +266,33 @@ START_TEST(sigterm_lets_the_message_in_flight_finish_and_exits_within_2_s)
 }
 END_TEST
 
+/* A session that never ends (an MTA's idle SMTP client) holds the stop
+   for the grace only: out within 2 s all the same. */
+START_TEST(sigterm_exits_within_2_s_beside_a_session_that_never_ends)
+{
+	struct mclient *idle;
+	struct stat st;
+	long t0, exit_ms;
+	int status;
+
+	mgd_start(&d, "");
+	idle = mgd_session(&d);
+	t0 = mgd_now_ms();
+	status = mgd_stop(&d, SIGTERM);
+	exit_ms = mgd_now_ms() - t0;
+	mclient_close(&idle);
+	fprintf(stderr, "lifecycle: SIGTERM beside an idle session: exit after %ld ms\n",
+		exit_ms);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_int_ge(exit_ms, 1400);	/* it did wait for the session */
+	ck_assert_int_lt(exit_ms, 2000);
+	ck_assert_int_ne(stat(d.sock, &st), 0);
+	ck_assert_int_ne(stat(d.pidfile, &st), 0);
+	mgd_kill(&d);
+}
+END_TEST
+
 /* SIGKILL under load leaves the socket and the pidfile; a restart takes
    them over, and the load is served again.  Only the messages in flight
    at the kill are lost. */
@@ -326,6 +353,7 @@ lifecycle_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, serves_every_message_through_100_sighups_and_a_broken_reload);
 	tcase_add_test(tc, sigterm_lets_the_message_in_flight_finish_and_exits_within_2_s);
+	tcase_add_test(tc, sigterm_exits_within_2_s_beside_a_session_that_never_ends);
 	tcase_add_test(tc, restarts_over_the_stale_socket_and_pidfile_of_a_sigkill);
 	tcase_add_test(tc, a_second_daemon_does_not_take_over_a_live_socket);
 	suite_add_tcase(s, tc);
