@@ -400,6 +400,7 @@ START_TEST(a_silent_connection_blocks_no_one)
 }
 END_TEST
 
+
 static long
 rss_kib(pid_t pid)
 {
@@ -416,6 +417,28 @@ rss_kib(pid_t pid)
 	fclose(f);
 	return kib;
 }
+
+/* 1,000 connections that never send a byte: not counted as sessions,
+   they block no one. */
+START_TEST(serves_beside_1000_silent_connections)
+{
+	static int fds[IDLE_CONNS];
+	long rss0, rss1;
+
+	rss0 = rss_kib(d.pid);
+	for (int i = 0; i < IDLE_CONNS; i++)
+		fds[i] = raw_open();
+	mgd_sleep_ms(200);
+	rss1 = rss_kib(d.pid);
+	fprintf(stderr, "hostile: %d silent connections: daemon RSS %ld KiB -> %ld KiB\n",
+		IDLE_CONNS, rss0, rss1);
+	assert_served();
+	for (int i = 0; i < IDLE_CONNS; i++)
+		close(fds[i]);
+	mgd_sleep_ms(200);
+	assert_served();
+}
+END_TEST
 
 /* One 1 MiB macro packet for each of the seven stages, sent twice (the
    second round replaces the first; under ASan, whose quarantine keeps
@@ -590,6 +613,7 @@ hostile_suite(void)
 	tcase_add_test(tc, a_session_split_byte_by_byte_gets_the_same_verdict);
 	tcase_add_test(tc, survives_commands_out_of_order);
 	tcase_add_test(tc, a_silent_connection_blocks_no_one);
+	tcase_add_test(tc, serves_beside_1000_silent_connections);
 	tcase_add_test(tc, a_client_that_vanishes_mid_message_loses_no_finding);
 	tcase_add_test(tc, a_session_holds_at_most_about_8_mib_whatever_the_peer_sends);
 	tcase_add_test(tc, serves_beside_1000_idle_sessions_up_to_the_cap_exactly);
