@@ -228,6 +228,17 @@ assert_served(void)
 	ck_assert_int_eq(kill(d.pid, 0), 0);
 }
 
+/* Served beside the connections fds, and again once they are closed. */
+static void
+close_all_then_serve(int *fds, int n)
+{
+	assert_served();
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	mgd_sleep_ms(200);
+	assert_served();
+}
+
 /* A whole session's opening, raw: OPTNEG, CONNECT, HELO, then MAIL. */
 static void
 session_packets(struct pkt *p, const char *sender)
@@ -432,11 +443,7 @@ START_TEST(serves_beside_1000_silent_connections)
 	rss1 = rss_kib(d.pid);
 	fprintf(stderr, "hostile: %d silent connections: daemon RSS %ld KiB -> %ld KiB\n",
 		IDLE_CONNS, rss0, rss1);
-	assert_served();
-	for (int i = 0; i < IDLE_CONNS; i++)
-		close(fds[i]);
-	mgd_sleep_ms(200);
-	assert_served();
+	close_all_then_serve(fds, IDLE_CONNS);
 }
 END_TEST
 
@@ -497,11 +504,7 @@ START_TEST(a_session_holds_at_most_about_8_mib_whatever_the_peer_sends)
 		"RSS %ld KiB -> %ld KiB, %.1f MiB a session\n", BIG_SESSIONS,
 		MACRO_ROUNDS, rss0, rss1, per);
 	ck_assert_msg(per < 8.5, "%.1f MiB a session", per);
-	assert_served();
-	for (int i = 0; i < BIG_SESSIONS; i++)
-		close(fds[i]);
-	mgd_sleep_ms(100);
-	assert_served();
+	close_all_then_serve(fds, BIG_SESSIONS);
 }
 END_TEST
 
