@@ -37,13 +37,23 @@ mg_signals_block(void)
 	return pthread_sigmask(SIG_BLOCK, &mg_sigs, NULL) == 0 ? 0 : -1;
 }
 
+static long
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* By the clock, not by counting naps: a loaded host oversleeps. */
 static void
 wait_for_sessions(void)
 {
 	struct timespec pause = { 0, STOP_POLL_MS * 1000000L };
+	long deadline = monotonic_ms() + STOP_GRACE_MS;
 
-	for (int waited = 0; waited < STOP_GRACE_MS && mg_active_sessions() > 0;
-	     waited += STOP_POLL_MS)
+	while (mg_active_sessions() > 0 && monotonic_ms() < deadline)
 		nanosleep(&pause, NULL);
 	if (mg_active_sessions() > 0)
 		mg_log(LOG_WARNING, "stop: %lu sessions still open after %d ms; "
