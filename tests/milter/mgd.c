@@ -95,6 +95,8 @@ mgd_events_since(const struct mgd *d, size_t from)
 		json_error_t err;
 		json_t *ev;
 
+		if (strchr(line, '\n') == NULL)
+			break;	/* the daemon is still writing it */
 		if (n++ < from)
 			continue;
 		ev = json_loads(line, 0, &err);
