@@ -16,6 +16,8 @@
 #define CFG_DEFAULT_UMASK	"007"
 #define CFG_DEFAULT_SAMPLE	"80"
 #define CFG_DEFAULT_BODY_LIMIT	"10485760"	/* 10 MiB */
+#define CFG_DEFAULT_MAX_CONN	"500"		/* Postfix's default is 100 smtpd */
+#define CFG_DEFAULT_IDLE	"600"		/* > Postfix smtpd_timeout (300 s) */
 
 enum cfg_type {
 	CT_STRING,	/* any printable text */
@@ -48,7 +50,7 @@ enum cfg_key_id {
 	K_REJECTTEXT, K_TEMPFAILTEXT, K_BODYLIMIT, K_GEOCOUNTRY, K_GEOASN,
 	K_TRUSTED, K_TRUSTEDEXEMPT, K_EXEMPTAUTH, K_AUTHEXEMPT, K_OVERRIDE,
 	K_RULE, K_AUDITSYSLOG, K_AUDITFACILITY, K_AUDITSTDOUT, K_AUDITALL,
-	K_AUDITKEY, K_AUDITSOCKET, K_COUNT
+	K_AUDITKEY, K_AUDITSOCKET, K_MAXCONN, K_IDLE, K_RUNASROOT, K_COUNT
 };
 
 static const struct cfg_key cfg_keys[K_COUNT] = {
@@ -80,6 +82,9 @@ static const struct cfg_key cfg_keys[K_COUNT] = {
 	[K_AUDITALL] = { "AuditAll", CT_BOOL, "no", 0, 0 },
 	[K_AUDITKEY] = { "AuditKeyFile", CT_PATH, "", 0, 0 },
 	[K_AUDITSOCKET] = { "AuditSyslogSocket", CT_PATH, "/dev/log", 0, 0 },
+	[K_MAXCONN] = { "MaxConnections", CT_ULONG, CFG_DEFAULT_MAX_CONN, 1, 100000 },
+	[K_IDLE] = { "IdleTimeout", CT_ULONG, CFG_DEFAULT_IDLE, 1, 86400 },
+	[K_RUNASROOT] = { "RunAsRoot", CT_BOOL, "no", 0, 0 },
 };
 
 static const char *const facilities[] = {
@@ -507,10 +512,9 @@ set_key(struct cfg_parser *p, enum cfg_key_id k, const char *v, size_t len)
 			return perr(p, "%s: \"%s\" is not a number from %lu to %lu",
 				    key->name, shown(v, len, buf, sizeof(buf)),
 				    key->min, key->max);
-		if (k == K_SAMPLE)
-			cfg->sample_length = n;
-		else
-			cfg->body_inspect_limit = n;
+		*(k == K_SAMPLE ? &cfg->sample_length :
+		  k == K_MAXCONN ? &cfg->max_connections :
+		  k == K_IDLE ? &cfg->idle_timeout : &cfg->body_inspect_limit) = n;
 		return 0;
 	case CT_BOOL: {
 		bool b;
@@ -522,6 +526,7 @@ set_key(struct cfg_parser *p, enum cfg_key_id k, const char *v, size_t len)
 		  k == K_AUDITSYSLOG ? &cfg->audit_syslog :
 		  k == K_AUDITSTDOUT ? &cfg->audit_stdout :
 		  k == K_AUDITALL ? &cfg->audit_all :
+		  k == K_RUNASROOT ? &cfg->run_as_root :
 		  &cfg->clients.exempt_authenticated) = b;
 		return 0;
 	}

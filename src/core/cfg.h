@@ -36,6 +36,9 @@ struct cfg {
 	unsigned long body_inspect_limit;	/* BodyInspectLimit, octets */
 	enum rule_action on_audit_failure;	/* accept or tempfail */
 	bool allow_remote_socket;
+	unsigned long max_connections;	/* MaxConnections: sessions at once */
+	unsigned long idle_timeout;	/* IdleTimeout: seconds (read at start) */
+	bool run_as_root;		/* RunAsRoot: root without UserID allowed */
 	char *syslog_facility;		/* mail, daemon, local0..local7 */
 	bool audit_syslog;		/* AuditSyslog: events to syslog too */
 	char *audit_syslog_facility;	/* AuditSyslogFacility */

@@ -389,7 +389,7 @@ static sfsistat
 mg_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
 {
 	struct mg_conn *c = mg_smfi->getpriv(ctx);	/* from mg_negotiate() */
-	unsigned long protocol = c ? c->protocol : 0;
+	unsigned long protocol = c ? c->protocol : 0, active;
 
 	mg_smfi->setpriv(ctx, NULL);	/* never leave a freed context behind */
 	free(c);
@@ -403,7 +403,7 @@ mg_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
 		return internal_error(ctx, NULL, STAGE_CONNECT, "no configuration");
 	}
 	pthread_mutex_lock(&sessions_lock);
-	sessions_active++;
+	active = ++sessions_active;
 	snprintf(c->session, sizeof(c->session), "%lx.%lu",
 		 (unsigned long)getpid(), ++sessions_total);
 	pthread_mutex_unlock(&sessions_lock);
@@ -446,7 +446,7 @@ mg_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *addr)
 		pthread_mutex_unlock(&sessions_lock);
 		return internal_error(ctx, NULL, STAGE_CONNECT, "smfi_setpriv failed");
 	}
-	return SMFIS_CONTINUE;
+	return mg_guard_admit(ctx, c->config->cfg, active, c->session);
 }
 
 static sfsistat

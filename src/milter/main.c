@@ -75,6 +75,8 @@ void
 mg_stop_requested(const char *why)
 {
 	stop_reason = why;
+	if (socket_path[0] != '\0')
+		unlink(socket_path);	/* no new sessions; those open go on */
 }
 
 /* Called once, from the signal thread or after smfi_main() returns. */
@@ -138,11 +140,8 @@ drop_privileges(const struct cfg *cfg)
 	uid_t uid;
 	gid_t gid;
 
-	if (cfg->user[0] == '\0') {
-		if (geteuid() == 0)
-			mg_log(LOG_WARNING, "running as root: set UserID or -u");
-		return 0;
-	}
+	if (cfg->user[0] == '\0')
+		return 0;	/* mg_guard_root() decides */
 	if (lookup_user(cfg->user, &uid, &gid, name, sizeof(name)) < 0)
 		return -1;
 	if (geteuid() != 0) {
@@ -235,6 +234,21 @@ open_socket(const struct cfg *cfg)
 	return 0;
 }
 
+/* Start-up failed: leave no socket or pidfile behind, free what we have. */
+static int
+start_failed(int status, struct cfg **cfg, struct geo **geo)
+{
+	if (socket_path[0] != '\0')
+		unlink(socket_path);
+	if (pidfile_written != NULL)
+		unlink(pidfile_written);
+	free(pidfile_written);
+	pidfile_written = NULL;
+	cfg_free(cfg);
+	geo_close(geo);
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -284,15 +298,16 @@ main(int argc, char **argv)
 	mg_log_open(opt.foreground, cfg->syslog_facility);
 	if (mg_signals_block() < 0) {
 		mg_log(LOG_ERR, "cannot block signals");
-		return EX_OSERR;
+		return start_failed(EX_OSERR, &cfg, &geo);
 	}
-	if (open_socket(cfg) < 0)
-		return EX_UNAVAILABLE;
-	if (drop_privileges(cfg) < 0 || write_pidfile(cfg->pidfile) < 0)
-		return EX_NOPERM;
+	if (mg_guard_socket(cfg) < 0 || open_socket(cfg) < 0)
+		return start_failed(EX_UNAVAILABLE, &cfg, &geo);
+	if (drop_privileges(cfg) < 0 || mg_guard_root(cfg) < 0 ||
+	    write_pidfile(cfg->pidfile) < 0)
+		return start_failed(EX_NOPERM, &cfg, &geo);
 	if (mg_audit_open(cfg, err, sizeof(err)) < 0) {
 		mg_log(LOG_ERR, "%s", err);
-		return EX_CANTCREAT;
+		return start_failed(EX_CANTCREAT, &cfg, &geo);
 	}
 	mg_runtime_set(cfg, geo);
 	{
@@ -301,7 +316,7 @@ main(int argc, char **argv)
 
 		mg_audit_lifecycle("start", kv);
 	}
-	if (mg_signals_start(&opt, mg_shutdown) < 0)
+	if (mg_guard_start(cfg) < 0 || mg_signals_start(&opt, mg_shutdown) < 0)
 		return EX_OSERR;
 	mg_log(LOG_INFO, "started: %s, socket %s, mode %s", opt.config_file,
 	       cfg->socket, pol_mode_name(cfg->policy.mode));

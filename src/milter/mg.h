@@ -8,6 +8,8 @@
  *                verdict in one place
  *   signals.c    our own signal thread (SIGHUP reload, SIGTERM/SIGINT stop)
  *   main.c       options, socket, privileges, pidfile, start and stop
+ *   guard.c      limits at the door: MaxConnections, IdleTimeout, file
+ *                descriptors, root, a stale socket, unsafe files
  */
 #ifndef MG_DAEMON_H
 #define MG_DAEMON_H
@@ -85,5 +87,19 @@ void mg_stop_requested(const char *why);
 /* --- signals.c --- */
 int mg_signals_block(void);
 int mg_signals_start(const struct mg_options *opt, void (*shutdown)(const char *why));
+
+/* --- guard.c --- */
+/* SMFIS_CONTINUE, or a 421 tempfail when active > MaxConnections. */
+sfsistat mg_guard_admit(SMFICTX *ctx, const struct cfg *cfg, unsigned long active,
+			const char *session);
+/* Before smfi_main(): IdleTimeout, the file descriptor limit. */
+int mg_guard_start(const struct cfg *cfg);
+/* Before the socket is opened: -1 if a live milter owns it. */
+int mg_guard_socket(const struct cfg *cfg);
+/* After the privilege drop: -1 if still root without RunAsRoot. */
+int mg_guard_root(const struct cfg *cfg);
+/* -1 with a message if others could change path (secret: or read it).
+   The audit key file, when it comes, is checked with secret = true. */
+int mg_guard_file(const char *path, bool secret, char *err, size_t errsize);
 
 #endif

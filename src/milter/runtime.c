@@ -118,7 +118,8 @@ mg_config_load(const struct mg_options *opt, struct cfg **cfg_r, struct geo **ge
 	size_t len;
 	int r;
 
-	if (read_file(opt->config_file, &buf, &len, err, errsize) < 0)
+	if (mg_guard_file(opt->config_file, false, err, errsize) < 0 ||
+	    read_file(opt->config_file, &buf, &len, err, errsize) < 0)
 		return -1;
 	r = cfg_load(buf, len, opt->config_file, &file_reader, cfg_r, &cerr);
 	free(buf);

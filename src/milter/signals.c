@@ -3,9 +3,12 @@
  *
  * SIGHUP, SIGTERM and SIGINT are blocked in every thread (the mask is set
  * before any thread starts) and taken here with sigwaitinfo(): SIGHUP
- * reloads the config and reopens the audit log; SIGTERM and SIGINT stop
- * libmilter's listener, give the sessions in flight up to STOP_GRACE_MS to
- * end, and shut down as soon as they have.  sigwait.c keeps libmilter's own signal thread off them.
+ * reloads the config and reopens the audit log; SIGTERM and SIGINT remove
+ * the unix socket (no new sessions), give the sessions in flight up to
+ * STOP_GRACE_MS to end while libmilter still serves them, and shut down as
+ * soon as they have.  (smfi_stop() would not do: libmilter's worker pool
+ * stops reading every session at once, so a message in flight would hang
+ * until the grace ran out and then be lost.)  sigwait.c keeps libmilter's own signal thread off them.
  */
 #include "mg.h"
 
@@ -16,7 +19,7 @@
 #include <syslog.h>
 #include <time.h>
 
-#define STOP_GRACE_MS 3000
+#define STOP_GRACE_MS 1500	/* + shutdown: out within 2 s of SIGTERM */
 #define STOP_POLL_MS 10
 
 static sigset_t mg_sigs;
@@ -34,38 +37,28 @@ mg_signals_block(void)
 	return pthread_sigmask(SIG_BLOCK, &mg_sigs, NULL) == 0 ? 0 : -1;
 }
 
+static long
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* By the clock, not by counting naps: a loaded host oversleeps. */
 static void
 wait_for_sessions(void)
 {
 	struct timespec pause = { 0, STOP_POLL_MS * 1000000L };
+	long deadline = monotonic_ms() + STOP_GRACE_MS;
 
-	for (int waited = 0; waited < STOP_GRACE_MS && mg_active_sessions() > 0;
-	     waited += STOP_POLL_MS)
+	while (mg_active_sessions() > 0 && monotonic_ms() < deadline)
 		nanosleep(&pause, NULL);
 	if (mg_active_sessions() > 0)
 		mg_log(LOG_WARNING, "stop: %lu sessions still open after %d ms; "
 		       "closing them (the MTA applies its milter default action)",
 		       mg_active_sessions(), STOP_GRACE_MS);
-}
-
-/* smfi_stop() waits for libmilter's listener to wake up (up to five
-   seconds), so it runs on its own thread while we wait for the sessions. */
-static void *
-stop_thread(void *arg)
-{
-	smfi_stop();
-	return NULL;
-}
-
-static void
-stop_listener(void)
-{
-	pthread_t t;
-
-	if (pthread_create(&t, NULL, stop_thread, NULL) == 0)
-		pthread_detach(t);
-	else
-		mg_log(LOG_WARNING, "stop: cannot start a thread for smfi_stop()");
 }
 
 static void *
@@ -83,7 +76,6 @@ signal_thread(void *arg)
 		}
 		mg_log(LOG_INFO, "%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		mg_stop_requested(sig == SIGTERM ? "SIGTERM" : "SIGINT");
-		stop_listener();
 		wait_for_sessions();
 		sig_shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		return NULL;

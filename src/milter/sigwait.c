@@ -9,7 +9,7 @@
  * place of the C library's for libmilter, and leaves SIGHUP, SIGTERM and
  * SIGINT out of the set it waits for, so only our signal thread
  * (signals.c, which uses sigwaitinfo()) receives them: it reloads on
- * SIGHUP, and on SIGTERM or SIGINT calls smfi_stop() itself and exits as
+ * SIGHUP, and on SIGTERM or SIGINT removes the socket and exits as
  * soon as the sessions in flight are done (libmilter alone takes five
  * seconds to notice).  Nobody else in the process calls sigwait().
  *

@@ -11,6 +11,7 @@
 #ifndef MGD_H
 #define MGD_H
 
+#include <check.h>
 #include <jansson.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -30,13 +31,19 @@ struct mgd {
 void mgd_start(struct mgd *d, const char *config_text);
 /* The same, with the audit log at audit_path (NULL: in the directory). */
 void mgd_start_audit(struct mgd *d, const char *config_text, const char *audit_path);
-/* Start again in the same directory with the same config (after a stop). */
-void mgd_restart(struct mgd *d);
-/* SIGTERM and wait: the exit status, as waitpid gives it. */
-int mgd_stop(struct mgd *d);
 /* Rewrite the config (same socket and log) without restarting. */
 void mgd_write_config(struct mgd *d, const char *config_text);
 void mgd_kill(struct mgd *d);
+/* Start again on the same files after mgd_stop(); waits for the new
+   pidfile and start event. */
+void mgd_restart(struct mgd *d);
+/* Start another daemon on d's files while d runs; waits (5 s at most)
+   for it to exit and returns its wait status. */
+int mgd_start_again(struct mgd *d);
+/* Send sig and reap the daemon; its wait status. */
+int mgd_stop(struct mgd *d, int sig);
+/* Run a suite in this process (CK_NOFORK); the exit status. */
+int mgd_run(Suite *s);
 
 size_t mgd_audit_lines(const struct mgd *d);
 void mgd_wait_lines(const struct mgd *d, size_t n);
@@ -51,5 +58,6 @@ struct mclient *mgd_session(const struct mgd *d);
 struct mclient *mgd_session_from(const struct mgd *d, char family, const char *addr);
 
 void mgd_sleep_ms(long ms);
+long mgd_now_ms(void);		/* CLOCK_MONOTONIC */
 
 #endif

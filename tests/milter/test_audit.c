@@ -235,7 +235,7 @@ START_TEST(chains_events_across_rotation_and_restart)
 	json_decref(ev);
 	ck_assert_int_eq(hostile_message(&d, "Q2"), 'R');
 	mgd_wait_lines(&d, 2);
-	ck_assert(WIFEXITED(mgd_stop(&d)));
+	ck_assert(WIFEXITED(mgd_stop(&d, SIGTERM)));
 	ev = last_event(d.audit);
 	ck_assert_str_eq(mgd_str(ev, "type"), "checkpoint");
 	ck_assert_str_eq(mgd_str(ev, "reason"), "stop");
@@ -246,7 +246,7 @@ START_TEST(chains_events_across_rotation_and_restart)
 	mgd_wait_lines(&d, n + 1);
 	ck_assert_int_eq(hostile_message(&d, "Q3"), 'R');
 	mgd_wait_lines(&d, n + 2);
-	ck_assert(WIFEXITED(mgd_stop(&d)));
+	ck_assert(WIFEXITED(mgd_stop(&d, SIGTERM)));
 	walk_file(&w, rotated);
 	walk_file(&w, d.audit);
 	/* start, 3 decisions, reopen checkpoint | reload, 1 decision, stop,
@@ -280,7 +280,7 @@ START_TEST(events_of_concurrent_connections_chain_in_file_order_with_checkpoints
 		ck_assert_int_eq(pthread_create(&t[i], NULL, race, &d), 0);
 	for (int i = 0; i < RACE_THREADS; i++)
 		pthread_join(t[i], NULL);
-	ck_assert(WIFEXITED(mgd_stop(&d)));
+	ck_assert(WIFEXITED(mgd_stop(&d, SIGTERM)));
 	walk_file(&w, d.audit);
 	/* start, a decision per message, a checkpoint after 1,000 events,
 	   stop, and the checkpoint at stop */
@@ -349,7 +349,7 @@ START_TEST(a_chained_full_disk_names_the_lost_range_and_the_chain_verifies)
 	ck_assert_int_eq(unlink(filler), 0);
 	mgd_sleep_ms(1100);
 	ck_assert_int_eq(hostile_message(&d, "F2"), 'c');
-	ck_assert(WIFEXITED(mgd_stop(&d)));
+	ck_assert(WIFEXITED(mgd_stop(&d, SIGTERM)));
 	evs = mgd_events_since(&d, 0);
 	for (size_t i = 0; i < json_array_size(evs); i++) {
 		json_t *ev = json_array_get(evs, i);
@@ -408,7 +408,7 @@ START_TEST(dev_full_as_the_log_tempfails_every_decision_and_never_crashes)
 	for (int i = 0; i < 20; i++)
 		ck_assert_int_eq(hostile_message(&d, "Z"), 'T');
 	ck_assert_int_eq(kill(d.pid, 0), 0);
-	ck_assert(WIFEXITED(mgd_stop(&d)));
+	ck_assert(WIFEXITED(mgd_stop(&d, SIGTERM)));
 	mgd_kill(&d);
 }
 END_TEST
@@ -482,7 +482,7 @@ START_TEST(syslog_and_stdout_carry_the_events_of_the_file)
 	mgd_start(&d, cfg);
 	ck_assert_int_eq(hostile_message(&d, "S1"), 'R');
 	snprintf(head, sizeof(head), "milter-guard[%ld]: @cee: ", (long)d.pid);
-	ck_assert(WIFEXITED(mgd_stop(&d)));
+	ck_assert(WIFEXITED(mgd_stop(&d, SIGTERM)));
 	/* every datagram: <local3.info>timestamp tag: @cee: JSON */
 	while ((n = recv(fd, dgram, sizeof(dgram) - 1, MSG_DONTWAIT)) > 0) {
 		char *json;

@@ -86,6 +86,9 @@ START_TEST(reads_every_key_of_a_good_config)
 	ck_assert_uint_eq(cfg->policy.limits.limit[RULE_MAIL_LOCAL_PART_LENGTH], 70);
 	ck_assert_uint_eq(cfg->policy.limits.limit[RULE_RCPT_LOCAL_PART_LENGTH], 64);
 	ck_assert_int_eq(cfg->policy.rule[RULE_HELO_8BIT].action, ACTION_ACCEPT);
+	ck_assert_uint_eq(cfg->max_connections, 64);
+	ck_assert_uint_eq(cfg->idle_timeout, 900);
+	ck_assert(cfg->run_as_root);
 	cfg_free(&cfg);
 	ck_assert_ptr_null(cfg);
 }
@@ -106,6 +109,9 @@ START_TEST(an_empty_file_gives_the_documented_defaults)
 	ck_assert(!cfg->audit_syslog && !cfg->audit_stdout && !cfg->audit_all);
 	ck_assert_str_eq(cfg->audit_syslog_facility, "mail");
 	ck_assert_str_eq(cfg->audit_key_file, "");
+	ck_assert_uint_eq(cfg->max_connections, 500);
+	ck_assert_uint_eq(cfg->idle_timeout, 600);
+	ck_assert(!cfg->run_as_root);
 	for (size_t i = 0; i < RULE_COUNT; i++) {
 		ck_assert_int_eq(cfg->policy.rule[i].action, rule_table[i].action);
 		ck_assert_uint_eq(cfg->policy.limits.limit[i], rule_table[i].limit);
