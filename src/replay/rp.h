@@ -63,6 +63,7 @@ struct rp_envelope {
 	const char *mail_params[8];	/* ESMTP parameters, NULL-terminated */
 	const char *rcpt[RP_RCPT_MAX];
 	size_t nrcpt;
+	const char *rcpt_params[8];	/* ESMTP parameters of every RCPT */
 	bool authenticated;
 };
 
@@ -128,6 +129,14 @@ void rp_runner_free(struct rp_runner *r);
    point into store (size at least 2 * len + 8). */
 void rp_envelope_from_headers(const char *msg, size_t len, struct rp_envelope *env,
 			      char *store);
+/* The session engine as an MTA: rp_begin() connects a fresh session for
+   the message id (its queue id in events) and rp_end() closes it and
+   fills in the result; in between, drive rp_engine with the runner as
+   its arg. */
+extern const struct rp_mta rp_engine;
+void rp_begin(struct rp_runner *r, const struct rp_envelope *env, const char *id,
+	      struct rp_result *res_r);
+void rp_end(struct rp_runner *r);
 /* Run msg[0..len) through a fresh session; -1 if memory ran out. */
 int rp_run(struct rp_runner *r, const struct rp_envelope *env, const char *msg,
 	   size_t len, const char *id, struct rp_result *res_r);

@@ -99,7 +99,7 @@ play_field(const char *s, const char *e, enum rp_view view, const struct rp_mta 
 
 	if (colon == NULL)
 		return 0;
-	name_len = (size_t)(colon - s);
+	name_len = strnlen(s, (size_t)(colon - s));	/* what the protocol carries */
 	if (view == RP_VIEW_POSTFIX && dropped_by_postfix(s, name_len))
 		return 0;
 	if (buf_reserve(buf, (size_t)(e - colon)) < 0)
@@ -155,7 +155,8 @@ rp_play(const struct rp_envelope *env, const char *msg, size_t len, enum rp_view
 	if ((r = mta->mail(arg, args, arg_list(env->from, env->mail_params, 9, args))) <= 0)
 		return r;
 	for (size_t i = 0; i < env->nrcpt; i++) {
-		if ((r = mta->rcpt(arg, args, arg_list(env->rcpt[i], NULL, 1, args))) < 0)
+		if ((r = mta->rcpt(arg, args, arg_list(env->rcpt[i], env->rcpt_params, 9,
+							   args))) < 0)
 			return r;
 		accepted += (size_t)r;
 	}
@@ -350,7 +351,7 @@ s_abort(void *arg)
 	sess_abort(&rn->sess);
 }
 
-static const struct rp_mta engine = {
+const struct rp_mta rp_engine = {
 	s_helo, s_mail, s_rcpt, s_header, s_eoh, s_body, s_eom, s_abort,
 };
 
@@ -414,14 +415,13 @@ rp_runner_free(struct rp_runner *rn)
 	rp_buf_free(&rn->buf);
 }
 
-int
-rp_run(struct rp_runner *rn, const struct rp_envelope *env, const char *msg, size_t len,
-       const char *id, struct rp_result *res)
+void
+rp_begin(struct rp_runner *rn, const struct rp_envelope *env, const char *id,
+	 struct rp_result *res)
 {
 	struct sess_peer peer = { env->client_name, env->has_addr, { 0 }, 0, env->country,
 		env->asn, env->as_org };
 	char sid[SESS_ID_MAX];
-	int r;
 
 	memcpy(peer.addr, env->addr, sizeof(peer.addr));
 	memset(res, 0, sizeof(*res));	/* (the finding list is fixed storage) */
@@ -435,15 +435,30 @@ rp_run(struct rp_runner *rn, const struct rp_envelope *env, const char *msg, siz
 	sess_connect(&rn->sess, rn->cfg, &hooks, rn, sid, &peer);
 	rn->last.action = ACTION_ACCEPT;
 	rn->last.stage = STAGE_EOM;
-	r = rp_play(env, msg, len, rn->view, &engine, rn, &rn->buf);
+}
+
+void
+rp_end(struct rp_runner *rn)
+{
+	struct rp_result *res = rn->res;
+
 	sess_close(&rn->sess);
-	if (r < 0)
-		return -1;
 	res->action = rn->last.action;
 	res->stage = rn->last.stage;
 	if (!res->has_rule)
 		res->intended = res->action;
-	return 0;
+}
+
+int
+rp_run(struct rp_runner *rn, const struct rp_envelope *env, const char *msg, size_t len,
+       const char *id, struct rp_result *res)
+{
+	int r;
+
+	rp_begin(rn, env, id, res);
+	r = rp_play(env, msg, len, rn->view, &rp_engine, rn, &rn->buf);
+	rp_end(rn);
+	return r < 0 ? -1 : 0;
 }
 
 const char *
