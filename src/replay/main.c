@@ -269,7 +269,8 @@ progress(bool last)
 /* --- one message ------------------------------------------------------------ */
 
 static void
-explain(const char *id, const struct side *sd);
+explain(const char *id, const struct side *sd, const struct rp_envelope *env,
+	const char *msg, size_t len);
 
 static void
 message(const char *id_raw, size_t id_len, const char *msg, size_t len)
@@ -304,7 +305,7 @@ message(const char *id_raw, size_t id_len, const char *msg, size_t len)
 		count(sd);
 	}
 	if (o.explain) {
-		explain(id, &sides[0]);
+		explain(id, &sides[0], &env, msg, len);
 	} else if (o.compare) {
 		const struct rp_result *a = &sides[0].res, *b = &sides[1].res;
 
@@ -524,8 +525,63 @@ explain_policy(const struct sess *s, enum rule_id id)
 	}
 }
 
+/* True if the message, played by a neutral client (no address, no
+   exemption, no override) under pol, has a finding of rule. */
+static bool
+trips(struct rp_runner *rn, struct cfg *scratch, const struct rp_envelope *env,
+      const char *msg, size_t len, enum rule_id rule, unsigned long limit)
+{
+	static struct rp_result res;
+
+	scratch->policy.limits.limit[rule] = limit;
+	if (rp_run(rn, env, msg, len, "measure", &res) < 0)
+		return false;
+	return finding_list_has(&res.findings, rule) || finding_list_dropped(&res.findings, rule);
+}
+
+/* The value a rule measured on the message: the smallest limit it would
+   pass (lengths and counts pass when they are not above the limit), found
+   by bisection over the rule's configurable range.  Writes " measured=N",
+   " measured<=MIN", or nothing for a rule without a limit. */
 static void
-explain(const char *id, const struct side *sd)
+measure(const struct side *sd, const struct rp_envelope *env, const char *msg,
+	size_t len, enum rule_id rule)
+{
+	static struct cfg scratch;
+	static struct rp_runner rn;
+	struct rp_envelope neutral = *env;
+	unsigned long lo = rule_table[rule].limit_min, hi = rule_table[rule].limit_max;
+
+	if (rule_table[rule].limit == RULE_NO_LIMIT)
+		return;
+	scratch = *sd->cfg;	/* shallow: only the policy is changed */
+	scratch.policy.mode = MODE_MONITOR;
+	scratch.policy.rule[rule].action = ACTION_LOG;
+	scratch.clients.noverrides = 0;
+	neutral.has_addr = false;
+	neutral.authenticated = false;
+	rp_runner_init(&rn, &scratch, sd->rn.view);
+	if (!trips(&rn, &scratch, &neutral, msg, len, rule, lo)) {
+		printf(" measured<=%lu", lo);
+	} else if (trips(&rn, &scratch, &neutral, msg, len, rule, hi)) {
+		printf(" measured>%lu", hi);
+	} else {
+		while (hi - lo > 1) {	/* trips at lo, passes at hi */
+			unsigned long mid = lo + (hi - lo) / 2;
+
+			if (trips(&rn, &scratch, &neutral, msg, len, rule, mid))
+				lo = mid;
+			else
+				hi = mid;
+		}
+		printf(" measured=%lu", hi);
+	}
+	rp_runner_free(&rn);
+}
+
+static void
+explain(const char *id, const struct side *sd, const struct rp_envelope *env,
+	const char *msg, size_t len)
 {
 	const struct rp_result *r = &sd->res;
 	const struct sess *s = &sd->rn.sess;
@@ -536,12 +592,14 @@ explain(const char *id, const struct side *sd)
 	       pol_mode_name(pol->mode), s->client_ip[0] ? s->client_ip : "-",
 	       s->applied.trusted ? "true" : "false",
 	       s->applied.authenticated ? "true" : "false", s->applied.noverrides);
-	printf("  every rule (rule stage action limit result):\n");
+	printf("  every rule (rule stage action limit result measured):\n");
 	for (size_t i = 0; i < RULE_COUNT; i++) {
 		enum rule_id id_ = (enum rule_id)i;
 		bool monitored;
 		enum rule_action a = pol_rule_action(pol, id_, &monitored);
 		const struct finding *fi = NULL;
+		bool reached = rule_table[i].stage != STAGE_UNKNOWN &&
+			stage_reached(r, rule_table[i].stage);
 
 		for (size_t j = 0; j < r->findings.count && fi == NULL; j++)
 			if (r->findings.items[j].rule == id_)
@@ -552,17 +610,19 @@ explain(const char *id, const struct side *sd)
 		if (pol->limits.limit[i] != RULE_NO_LIMIT)
 			printf(" limit=%lu", pol->limits.limit[i]);
 		explain_policy(s, id_);
-		if (a == ACTION_ACCEPT)
-			printf(" result=off");
-		else if (rule_table[i].stage == STAGE_UNKNOWN || !stage_reached(r, rule_table[i].stage))
+		if (!reached)
 			printf(" result=not-reached");
 		else if (fi != NULL) {
 			printf(" result=found length=%zu offset=%zu field=", fi->length, fi->offset);
 			put_escaped(stdout, fi->field, strlen(fi->field));
 		} else if (finding_list_dropped(&r->findings, id_))
 			printf(" result=found (past the finding cap)");
+		else if (a == ACTION_ACCEPT)
+			printf(" result=off");
 		else
 			printf(" result=passed");
+		if (reached)
+			measure(sd, env, msg, len, id_);
 		putchar('\n');
 	}
 }
