@@ -71,6 +71,7 @@ static struct change changes[CHANGES_MAX];
 static size_t nchanges;
 static struct rp_buf unquoted, store;
 static struct timespec started, last_progress;
+static bool progress_shown;
 
 static void
 usage(FILE *f)
@@ -257,13 +258,18 @@ progress(bool last)
 
 	if (!o.progress)
 		return;
+	if (last) {		/* the summary takes its place */
+		if (progress_shown)
+			fputs("\r\033[K", stderr);
+		return;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (!last && elapsed(&last_progress, &now) < 0.2)
+	if (elapsed(&last_progress, &now) < 0.2)
 		return;
 	last_progress = now;
 	t = elapsed(&started, &now);
-	fprintf(stderr, "\r%lu messages, %.0f/s%s", messages, t > 0 ? messages / t : 0.0,
-		last ? "\033[K\r\033[K" : "");
+	fprintf(stderr, "\r%lu messages, %.0f/s\033[K", messages, t > 0 ? messages / t : 0.0);
+	progress_shown = true;
 }
 
 /* --- one message ------------------------------------------------------------ */
