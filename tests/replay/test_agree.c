@@ -250,6 +250,15 @@ play_field(const struct rp_envelope *env, const struct one_field *f,
 }
 
 static unsigned disagreements;
+static size_t lines_expected;	/* audit lines once the last message is in */
+
+/* No event came after the last message's. */
+static void
+no_late_events(void)
+{
+	mgd_sleep_ms(100);
+	ck_assert_uint_eq(mgd_audit_lines(&d), lines_expected);
+}
 
 /* Play one message (msg) or one header field (f) both ways and compare. */
 static void
@@ -285,7 +294,8 @@ agree(const char *id, const struct rp_envelope *env, const char *msg, size_t len
 		ck_assert_int_ge(rp_play(env, msg, len, RP_VIEW_POSTFIX, &daemon_mta, &dm, &buf), 0);
 	mclient_quit(dm.mc);
 	mclient_close(&dm.mc);
-	mgd_wait_lines(&d, before + res.events);
+	lines_expected = before + res.events;
+	mgd_wait_lines(&d, lines_expected);
 
 	devents = mgd_events_since(&d, before);
 	revents = replay_events(text);
@@ -368,6 +378,7 @@ START_TEST(daemon_and_replay_agree_on_every_ham_message)
 		free(msg);
 	}
 	closedir(dp);
+	no_late_events();
 	printf("agree: %u ham messages, %u disagreements\n", messages, disagreements);
 	ck_assert_uint_ge(messages, 500);
 	ck_assert_uint_eq(disagreements, 0);
@@ -405,6 +416,7 @@ START_TEST(daemon_and_replay_agree_on_every_envelope_case)
 		}
 		agree(c->col[0].s, &env, envelope_msg, sizeof(envelope_msg) - 1, NULL);
 	}
+	no_late_events();
 	printf("agree: %zu envelope cases, %u disagreements\n", n, disagreements);
 	tu_cases_free(cases, n);
 	ck_assert_uint_ge(n, 30);
@@ -424,6 +436,7 @@ START_TEST(daemon_and_replay_agree_on_every_header_case)
 
 		agree(c->col[0].s, &env, NULL, 0, &f);
 	}
+	no_late_events();
 	printf("agree: %zu header cases, %u disagreements\n", n, disagreements);
 	tu_cases_free(cases, n);
 	ck_assert_uint_ge(n, 30);
