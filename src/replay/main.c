@@ -594,10 +594,20 @@ explain(const char *id, const struct side *sd, const struct rp_envelope *env,
 	const struct policy *pol = sess_policy(s);
 
 	print_verdict(stdout, id, sd);
-	printf("  mode=%s client.ip=%s trusted=%s authenticated=%s overrides=%zu\n",
-	       pol_mode_name(pol->mode), s->client_ip[0] ? s->client_ip : "-",
+	printf("  mode=%s client.ip=%s client.country=%s client.asn=%lu trusted=%s "
+	       "authenticated=%s overrides=[", pol_mode_name(pol->mode),
+	       s->client_ip[0] ? s->client_ip : "-",
+	       s->client.country[0] ? s->client.country : "-", s->client.asn,
 	       s->applied.trusted ? "true" : "false",
-	       s->applied.authenticated ? "true" : "false", s->applied.noverrides);
+	       s->applied.authenticated ? "true" : "false");
+	for (size_t i = 0; i < s->applied.noverrides; i++) {
+		const char *t = s->cfg->clients.override[s->applied.override[i]].text;
+
+		printf("%s\"", i ? ", " : "");
+		put_escaped(stdout, t, strlen(t));
+		putchar('"');
+	}
+	printf("]\n");
 	printf("  every rule (rule stage action limit result measured):\n");
 	for (size_t i = 0; i < RULE_COUNT; i++) {
 		enum rule_id id_ = (enum rule_id)i;
