@@ -336,6 +336,19 @@ message(const char *id_raw, size_t id_len, const char *msg, size_t len)
 		progress(false);
 }
 
+/* A path that cannot be read (its name escaped: it may come from a
+   directory listing). */
+static void
+path_error(const char *path)
+{
+	char name[ID_MAX];
+	const char *why = strerror(errno);
+
+	esc_bytes(path, strlen(path), name, sizeof(name), NULL);
+	fprintf(stderr, "milter-guard-replay: %s: %s\n", name, why);
+	errors++;
+}
+
 /* --- sources ---------------------------------------------------------------- */
 
 static void
@@ -434,8 +447,7 @@ folder(const char *path, bool maildir)
 		return;
 	}
 	if ((d = opendir(path)) == NULL) {
-		fprintf(stderr, "milter-guard-replay: %s: %s\n", path, strerror(errno));
-		errors++;
+		path_error(path);
 		return;
 	}
 	while ((e = readdir(d)) != NULL) {
@@ -473,8 +485,7 @@ source(const char *path)
 		return;
 	}
 	if (stat(path, &st) < 0) {
-		fprintf(stderr, "milter-guard-replay: %s: %s\n", path, strerror(errno));
-		errors++;
+		path_error(path);
 		return;
 	}
 	if (S_ISDIR(st.st_mode)) {
@@ -488,8 +499,7 @@ source(const char *path)
 		return;
 	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		fprintf(stderr, "milter-guard-replay: %s: %s\n", path, strerror(errno));
-		errors++;
+		path_error(path);
 		return;
 	}
 	file(path, fd);
