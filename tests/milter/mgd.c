@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../unit/tu.h"
+
 #define TIMEOUT_MS 5000
 
 long
@@ -300,6 +302,18 @@ mgd_session(const struct mgd *d)
 struct mclient *
 mgd_session_from(const struct mgd *d, char family, const char *addr)
 {
+	struct mclient *mc = mgd_session_connected(d, family, addr);
+	struct mclient_reply r = { 0 };
+
+	ck_assert_int_eq(mclient_helo(mc, "client.test.example", &r), 0);
+	ck_assert_int_eq(r.cmd, 'c');
+	mclient_reply_clear(&r);
+	return mc;
+}
+
+struct mclient *
+mgd_session_connected(const struct mgd *d, char family, const char *addr)
+{
 	struct mclient *mc;
 	struct mclient_optneg on;
 	struct mclient_reply r = { 0 };
@@ -316,8 +330,29 @@ mgd_session_from(const struct mgd *d, char family, const char *addr)
 	ck_assert_int_eq(mclient_connect(mc, "client.test.example", family, 50123,
 					 addr, &r), 0);
 	ck_assert_int_eq(r.cmd, 'c');
-	ck_assert_int_eq(mclient_helo(mc, "client.test.example", &r), 0);
-	ck_assert_int_eq(r.cmd, 'c');
 	mclient_reply_clear(&r);
 	return mc;
+}
+
+/* The shipped config with its Socket and AuditLog lines left out (mgd
+   adds its own). */
+char *
+mgd_shipped_config(void)
+{
+	char path[4096];
+	size_t len, o = 0;
+	char *text, *out, *line;
+
+	snprintf(path, sizeof(path), "%s/conf/milter-guard.conf", getenv("srcdir"));
+	text = tu_read(path, &len);
+	out = calloc(1, len + 1);
+	ck_assert_ptr_nonnull(out);
+	for (line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+		if (strncmp(line, "Socket", 6) == 0 || strncmp(line, "AuditLog", 8) == 0 ||
+		    strncmp(line, "UMask", 5) == 0)
+			continue;
+		o += (size_t)sprintf(out + o, "%s\n", line);
+	}
+	free(text);
+	return out;
 }

@@ -56,8 +56,14 @@ const char *mgd_str(json_t *obj, const char *key);
 struct mclient *mgd_session(const struct mgd *d);
 /* The same from another client: family '4' or '6', address as text. */
 struct mclient *mgd_session_from(const struct mgd *d, char family, const char *addr);
+/* The same without HELO (client name client.test.example). */
+struct mclient *mgd_session_connected(const struct mgd *d, char family, const char *addr);
 
 void mgd_sleep_ms(long ms);
 long mgd_now_ms(void);		/* CLOCK_MONOTONIC */
+
+/* conf/milter-guard.conf without its Socket, AuditLog and UMask lines
+   (mgd_start() adds its own); malloc'd. */
+char *mgd_shipped_config(void);
 
 #endif

@@ -26,29 +26,6 @@
 
 static struct mgd d;
 
-/* The shipped config with its Socket and AuditLog lines left out (mgd
-   adds its own). */
-static char *
-shipped_config(void)
-{
-	char path[4096];
-	size_t len, o = 0;
-	char *text, *out, *line;
-
-	snprintf(path, sizeof(path), "%s/conf/milter-guard.conf", getenv("srcdir"));
-	text = tu_read(path, &len);
-	out = calloc(1, len + 1);
-	ck_assert_ptr_nonnull(out);
-	for (line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
-		if (strncmp(line, "Socket", 6) == 0 || strncmp(line, "AuditLog", 8) == 0 ||
-		    strncmp(line, "UMask", 5) == 0)
-			continue;
-		o += (size_t)sprintf(out + o, "%s\n", line);
-	}
-	free(text);
-	return out;
-}
-
 static bool
 dropped_by_postfix(const char *name, size_t len)
 {
@@ -157,7 +134,7 @@ START_TEST(no_legitimate_message_is_refused_or_quarantined)
 	snprintf(dir, sizeof(dir), "%s/corpus/ham", shared);
 	dp = opendir(dir);
 	ck_assert_msg(dp != NULL, "the ham corpus %s is missing", dir);
-	config = shipped_config();
+	config = mgd_shipped_config();
 	mgd_start(&d, config);
 	free(config);
 	while ((e = readdir(dp)) != NULL) {
