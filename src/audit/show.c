@@ -109,14 +109,11 @@ print_decision(const struct alog_event *ev)
 	put_str(stdout, &ev->stage);
 	printf(" ");
 	put_str(stdout, &ev->applied);
-	if (ev->action.len != ev->applied.len ||
-	    memcmp(ev->action.p, ev->applied.p, ev->action.len) != 0) {
-		printf("(would ");
-		put_str(stdout, &ev->action);
-		printf(")");
-	}
 	printf(" ");
 	put_str(stdout, &ev->rule);
+	if (ev->action.len != ev->applied.len ||
+	    memcmp(ev->action.p, ev->applied.p, ev->action.len) != 0)
+		put_member("would", &ev->action);
 	put_member("client", &ev->client_ip);
 	put_member("country", &ev->country);
 	put_member("name", &ev->client_name);

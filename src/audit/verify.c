@@ -209,7 +209,7 @@ declared_gap(struct verifier *vf, const struct vline *v, bool authenticated)
 	put_str(stdout, &ev->until);
 	printf(": ");
 	put_str(stdout, alog_extra(ev, "error"));
-	if (!authenticated)
+	if (!authenticated && vf->key != NULL)
 		printf(" (its MAC cannot be checked: it names no event it continues from)");
 	printf("\n");
 }
@@ -221,7 +221,9 @@ bad_link(struct verifier *vf, const struct vline *v, bool authenticated)
 	unsigned long long p = v->ev.prev_seq.v;
 
 	if (p > vf->last_seq) {
-		if (alog_str_is(&v->ev.type, "sink_failure") && authenticated) {
+		/* with a key the link is authenticated; without, the count must agree */
+		if (alog_str_is(&v->ev.type, "sink_failure") &&
+		    (vf->key != NULL ? authenticated : v->ev.lost.v == p - vf->last_seq)) {
 			declared_gap(vf, v, true);
 			return true;
 		}
@@ -269,7 +271,8 @@ classify(struct verifier *vf, const struct vline *v, const struct vline *next)
 	}
 	if (s == e) {
 		say(vf, v->pos, "modified: ");
-		printf("seq %llu is in place but its MAC is wrong\n", s);
+		printf("seq %llu is in place but its MAC is wrong%s\n", s,
+		       vf->events == 0 ? " (or the key is not the one the log was sealed with)" : "");
 		return false;
 	}
 	if (alog_str_is(&v->ev.type, "sink_failure") && s > e && v->ev.lost.v == s - e) {
