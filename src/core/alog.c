@@ -408,6 +408,7 @@ parse_value(struct scan *sc, struct alog_event *ev, struct frame *stack,
 	const struct member *m = f->object ? find_member(f->ctx, key) : NULL;
 	struct alog_str raw = { 0 };
 	struct alog_num num = { 0 };
+	size_t start;
 	char c;
 
 	if (sc->pos >= sc->len)
@@ -416,6 +417,7 @@ parse_value(struct scan *sc, struct alog_event *ev, struct frame *stack,
 	f->count++;
 	if (c == '{' || c == '[')
 		return open_container(sc, ev, stack, depth, m, c == '{');
+	start = sc->pos;
 	raw.p = sc->s + sc->pos;
 	if (c == '"') {
 		if (!scan_string(sc, &raw))
@@ -433,7 +435,12 @@ parse_value(struct scan *sc, struct alog_event *ev, struct frame *stack,
 		raw.len = (size_t)(sc->s + sc->pos - raw.p);
 		raw.set = true;
 	}
-	return record(sc, ev, m, f->ctx, key, &raw, c, c == '-' || (c >= '0' && c <= '9') ? &num : NULL);
+	if (!record(sc, ev, m, f->ctx, key, &raw, c,
+		    c == '-' || (c >= '0' && c <= '9') ? &num : NULL)) {
+		sc->pos = start;	/* point at the value */
+		return false;
+	}
+	return true;
 }
 
 /* The JSON text: one object, nothing after it. */
