@@ -33,6 +33,7 @@ struct rd {
 	unsigned long long lineno;
 	bool eof;
 	bool skipping;		/* inside a line longer than ALOG_LINE_MAX */
+	bool damaged;		/* a compressed stream cut short or corrupt */
 	char err[256];
 };
 

@@ -77,13 +77,22 @@ rd_fill(struct rd *r)
 		}
 	}
 	n = gzread(r->gz, r->buf + r->end, (unsigned)(r->cap - r->end));
-	if (n < 0) {
+	if (n <= 0) {
+		/* zlib reports a stream cut short only here, at the end */
 		int errnum;
 		const char *msg = gzerror(r->gz, &errnum);
 
-		snprintf(r->err, sizeof(r->err), "%s",
-			 errnum == Z_ERRNO ? strerror(errno) : msg);
-		return -1;
+		if (n < 0 || errnum != Z_OK) {
+			size_t plen = strlen(r->path);
+
+			/* zlib puts the path first: it is said already */
+			if (strncmp(msg, r->path, plen) == 0 && strncmp(msg + plen, ": ", 2) == 0)
+				msg += plen + 2;
+			snprintf(r->err, sizeof(r->err), "%s",
+				 errnum == Z_ERRNO ? strerror(errno) : msg);
+			r->damaged = errnum == Z_BUF_ERROR || errnum == Z_DATA_ERROR;
+			return -1;
+		}
 	}
 	if (n == 0)
 		r->eof = true;
@@ -192,7 +201,7 @@ file_key_read(struct file_key *k)
 			break;
 		}
 	}
-	if (st == RD_ERROR) {
+	if (st == RD_ERROR && !r.damaged) {	/* damage: for the command to report */
 		fprintf(stderr, "%s: ", progname);
 		print_escaped(stderr, k->path);
 		fprintf(stderr, ": %s\n", r.err);

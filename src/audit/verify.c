@@ -31,6 +31,7 @@ struct vline {
 	bool parsed;
 	const char *why;
 	size_t col;
+	char damage[256];	/* st RD_ERROR: the damaged file's error */
 };
 
 /* The files in order, read as one stream of lines. */
@@ -85,6 +86,18 @@ cursor_next(struct cursor *c, struct vline *v)
 			c->open = true;
 		}
 		v->st = rd_next(&c->rd, &line, &len);
+		if (v->st == RD_ERROR && c->rd.damaged) {
+			/* evidence, not trouble: checked like a line */
+			v->pos.file = c->i;
+			v->pos.line = c->rd.lineno + 1;
+			v->len = 0;
+			v->parsed = false;
+			snprintf(v->damage, sizeof(v->damage), "%s", c->rd.err);
+			rd_close(&c->rd);
+			c->open = false;
+			c->i = c->n;	/* nothing after it is read */
+			return 1;
+		}
 		if (v->st == RD_ERROR)
 			goto error;
 		if (v->st != RD_EOF)
@@ -400,6 +413,12 @@ check_line(struct verifier *vf, const struct vline *v, const struct vline *next)
 {
 	const struct alog_event *ev = &v->ev;
 
+	if (v->st == RD_ERROR) {
+		say(vf, v->pos, "truncated: the compressed file is damaged here (");
+		print_escaped(stdout, v->damage);
+		printf(")\n");
+		return false;
+	}
 	if (v->st == RD_LONG) {
 		say(vf, v->pos, "unparseable: ");
 		printf("longer than %u octets\n", ALOG_LINE_MAX);
