@@ -315,8 +315,13 @@ classify(struct verifier *vf, const struct vline *v, const struct vline *next)
 		printf(" before this event (seq %llu)\n", s);
 		return false;
 	}
-	say(vf, v->pos, "reordered: ");
-	printf("seq %llu comes after seq %llu (", s, vf->last_seq);
+	if (s == vf->last_seq) {
+		say(vf, v->pos, "inserted: ");
+		printf("a second event with seq %llu (the first at ", s);
+	} else {
+		say(vf, v->pos, "reordered: ");
+		printf("seq %llu comes after seq %llu (", s, vf->last_seq);
+	}
 	put_pos(vf, vf->last_pos);
 	printf(")\n");
 	return false;
