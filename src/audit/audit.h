@@ -71,6 +71,9 @@ int each_event(const char **paths, size_t n,
 	       int (*fn)(void *ctx, const struct alog_event *ev, const char *line, size_t len),
 	       void *ctx, unsigned long long *bad_r);
 
+/* The synopsis of a command; AUDIT_OK on stdout, AUDIT_TROUBLE on stderr. */
+int command_usage(FILE *out, const char *name);
+
 int cmd_verify(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_show(int argc, char **argv);

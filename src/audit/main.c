@@ -19,11 +19,25 @@ static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 	const char *what;
+	const char *synopsis;
 } commands[] = {
-	{ "verify", cmd_verify, "check the tamper-evidence chain" },
-	{ "summary", cmd_summary, "count decisions by rule, action, client, country, hour" },
-	{ "show", cmd_show, "the events that match, as text or as they are (--json)" },
+	{ "verify", cmd_verify, "check the tamper-evidence chain",
+	  "[--key FILE] [--live] [--state FILE] [--as-given] LOG..." },
+	{ "summary", cmd_summary, "count decisions by rule, action, client, country, hour",
+	  "[--json] [--top N] LOG..." },
+	{ "show", cmd_show, "the events that match, as text or as they are (--json)",
+	  "[--since TIME] [--until TIME] [--rule RULE] [--action ACTION]\n"
+	  "    [--client ADDRESS[/PREFIX]] [--queue-id ID] [--type TYPE] [--json] [--as-given] LOG..." },
 };
+
+int
+command_usage(FILE *out, const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			fprintf(out, "usage: %s %s %s\n", progname, name, commands[i].synopsis);
+	return out == stdout ? AUDIT_OK : AUDIT_TROUBLE;
+}
 
 static int
 usage(FILE *out, int status)
@@ -46,9 +60,13 @@ main(int argc, char **argv)
 		printf("%s %s\n", progname, PACKAGE_VERSION);
 		return AUDIT_OK;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name) != 0)
+			continue;
+		if (argc > 2 && (strcmp(argv[2], "-h") == 0 || strcmp(argv[2], "--help") == 0))
+			return command_usage(stdout, argv[1]);
+		return commands[i].run(argc - 1, argv + 1);
+	}
 	fprintf(stderr, "%s: unknown command \"", progname);
 	print_escaped(stderr, argv[1]);
 	fprintf(stderr, "\"\n");

@@ -258,12 +258,8 @@ cmd_show(int argc, char **argv)
 			return AUDIT_TROUBLE;
 		}
 	}
-	if (optind >= argc) {
-		fprintf(stderr, "usage: %s show [--since TIME] [--until TIME] [--rule RULE] "
-			"[--action ACTION] [--client ADDRESS[/PREFIX]] [--queue-id ID] [--type TYPE] "
-			"[--json] [--as-given] LOG...\n", progname);
-		return AUDIT_TROUBLE;
-	}
+	if (optind >= argc)
+		return command_usage(stderr, "show");
 	paths = (const char **)argv + optind;
 	n = (size_t)(argc - optind);
 	if (!as_given && files_order(paths, n) < 0)

@@ -327,9 +327,8 @@ cmd_summary(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "usage: %s summary [--json] [--top N] LOG...\n", progname);
 		free(sm);
-		return AUDIT_TROUBLE;
+		return command_usage(stderr, "summary");
 	}
 	ret = each_event((const char **)argv + optind, (size_t)(argc - optind), count_event,
 			 sm, &bad);

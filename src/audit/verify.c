@@ -69,6 +69,9 @@ struct verifier {
 	unsigned long long state_seq;
 	bool state_seen;
 	unsigned long long gaps;
+	/* events without seq before the chain starts (a key configured later) */
+	unsigned long long prechain;
+	struct pos prechain_pos;
 };
 
 static int
@@ -445,8 +448,25 @@ check_line(struct verifier *vf, const struct vline *v, const struct vline *next)
 		return false;
 	}
 	if (!ev->seq.set) {
-		say(vf, v->pos, "not chained: no \"seq\" and \"mac\" members\n");
+		/* events written before a key was configured may precede the chain */
+		if (!vf->have_prev && next != NULL) {
+			if (vf->prechain++ == 0)
+				vf->prechain_pos = v->pos;
+			return true;
+		}
+		say(vf, vf->prechain > 0 ? vf->prechain_pos : v->pos,
+		    "not chained: no \"seq\" and \"mac\" members\n");
 		return false;
+	}
+	if (!vf->have_prev && vf->prechain > 0) {
+		if (ev->seq.v != 1 || (ev->has_chain && ev->prev_seq.v != 0)) {
+			say(vf, vf->prechain_pos, "not chained: no \"seq\" and \"mac\" members\n");
+			return false;
+		}
+		say(vf, v->pos, "the chain starts here: ");
+		printf("the %llu events before it (from ", vf->prechain);
+		put_pos(vf, vf->prechain_pos);
+		printf(") are not chained and were not checked\n");
 	}
 	if (!vf->have_prev && !start_chain(vf, v))
 		return false;
@@ -644,11 +664,8 @@ cmd_verify(int argc, char **argv)
 			return AUDIT_TROUBLE;
 		}
 	}
-	if (optind >= argc) {
-		fprintf(stderr, "usage: %s verify [--key FILE] [--live] [--state FILE] [--as-given] LOG...\n",
-			progname);
-		return AUDIT_TROUBLE;
-	}
+	if (optind >= argc)
+		return command_usage(stderr, "verify");
 	vf.paths = (const char **)argv + optind;
 	vf.nfiles = (size_t)(argc - optind);
 	if (keypath != NULL) {
