@@ -160,7 +160,7 @@ text_table(const char *title, const struct tally *t, int sort, size_t ncols,
 		for (size_t c = 0; c < ncols; c++)
 			printf("%9llu", v[i]->n[c]);
 		printf("  %s", v[i]->key);
-		if (v[i]->note != NULL && (v[i]->note_len != v[i]->klen ||
+		if (v[i]->note != NULL && v[i]->note_len > 0 && (v[i]->note_len != v[i]->klen ||
 					   memcmp(v[i]->note, v[i]->key, v[i]->klen) != 0))
 			printf("  %s", v[i]->note);
 		printf("\n");

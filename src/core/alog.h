@@ -81,7 +81,8 @@ struct alog_event {
 	struct alog_finding finding[ALOG_FINDINGS_MAX];
 	size_t nfindings;
 	size_t findings_over;		/* findings past ALOG_FINDINGS_MAX */
-	/* checkpoint, sink_failure */
+	/* checkpoint, sink_failure ("events" and "lost" may also be written
+	   as strings of digits, as evt_lifecycle() writes its values) */
 	struct alog_str reason;
 	struct alog_num events;
 	struct alog_str sink;
