@@ -69,6 +69,7 @@ struct verifier {
 	unsigned long long state_seq;
 	bool state_seen;
 	unsigned long long gaps;
+	unsigned long long unverified_gaps;	/* declared by an event whose MAC cannot be checked */
 	/* events without seq before the chain starts (a key configured later) */
 	unsigned long long prechain;
 	struct pos prechain_pos;
@@ -217,6 +218,8 @@ declared_gap(struct verifier *vf, const struct vline *v, bool authenticated)
 	const struct alog_event *ev = &v->ev;
 
 	vf->gaps++;
+	if (!authenticated && vf->key != NULL)
+		vf->unverified_gaps++;
 	say(vf, v->pos, "gap declared by the daemon: sink ");
 	put_str(stdout, &ev->sink);
 	printf(" lost %llu events from ", ev->lost.v);
@@ -626,6 +629,12 @@ verify_run(struct verifier *vf)
 	}
 	if (ret == AUDIT_OK && !check_end(vf))
 		ret = AUDIT_BAD;
+	if (ret == AUDIT_OK && vf->unverified_gaps > 0) {
+		/* such an event could stand for events deleted: not intact */
+		printf("not verified: %llu gap%s declared by an event whose MAC cannot be checked\n",
+		       vf->unverified_gaps, vf->unverified_gaps == 1 ? "" : "s");
+		ret = AUDIT_BAD;
+	}
 	if (ret == AUDIT_OK)
 		printf("ok: %llu events, seq %llu-%llu, in %zu file%s; %s\n", vf->events,
 		       vf->first_seq, vf->last_seq, vf->nfiles, vf->nfiles == 1 ? "" : "s",
