@@ -225,7 +225,8 @@ declared_gap(struct verifier *vf, const struct vline *v, bool authenticated)
 	printf(" lost %llu events from ", ev->lost.v);
 	put_str(stdout, &ev->since);
 	printf(" to ");
-	put_str(stdout, &ev->until);
+	/* the daemon writes the report when the sink works again: its time */
+	put_str(stdout, ev->until.set ? &ev->until : &ev->time);
 	printf(": ");
 	put_str(stdout, alog_extra(ev, "error"));
 	if (!authenticated && vf->key != NULL)

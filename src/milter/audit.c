@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "core/chain.h"
+#include "core/keyfile.h"
 
 #define AUDIT_CHECKPOINT_EVERY 1000	/* chained events between checkpoints */
 #define AUDIT_RETRY_MS 1000		/* a failed sink is tried this often */
@@ -91,6 +92,7 @@ int
 mg_audit_key_load(const char *path, char *err, size_t errsize)
 {
 	unsigned char buf[CHAIN_KEY_MAX + 2];
+	const char *why;
 	struct stat st;
 	ssize_t n;
 	size_t len;
@@ -110,11 +112,10 @@ mg_audit_key_load(const char *path, char *err, size_t errsize)
 		close(fd);
 		return -1;
 	}
-	if ((st.st_mode & (S_IRWXO | S_IWGRP)) != 0) {
-		snprintf(err, errsize, "AuditKeyFile %s: mode %04o lets %s read or "
-			 "change the key; chmod 0600 (or 0640) it", path,
-			 (unsigned)(st.st_mode & 07777),
-			 (st.st_mode & S_IRWXO) ? "other users" : "its group");
+	if ((why = keyfile_mode_problem((unsigned)st.st_mode)) != NULL) {
+		snprintf(err, errsize, "AuditKeyFile %s: mode %04o: %s, so others "
+			 "could forge the chain; chmod 0600 (or 0640) it", path,
+			 (unsigned)(st.st_mode & 07777), why);
 		close(fd);
 		return -1;
 	}
@@ -125,14 +126,10 @@ mg_audit_key_load(const char *path, char *err, size_t errsize)
 			 strerror(errno));
 		return -1;
 	}
-	len = (size_t)n;
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' ||
-			   buf[len - 1] == ' ' || buf[len - 1] == '\t'))
-		len--;
-	if (len < CHAIN_KEY_MIN || len > CHAIN_KEY_MAX) {
-		snprintf(err, errsize, "AuditKeyFile %s: the key must be %d to %d "
-			 "octets (it has %zu); e.g. openssl rand -hex 32 > %s",
-			 path, CHAIN_KEY_MIN, CHAIN_KEY_MAX, len, path);
+	len = keyfile_key_len((const char *)buf, (size_t)n);
+	if ((why = keyfile_length_problem(len)) != NULL) {
+		snprintf(err, errsize, "AuditKeyFile %s: %s (it has %zu); e.g. "
+			 "openssl rand -hex 32 > %s", path, why, len, path);
 		return -1;
 	}
 	memcpy(au.key, buf, len);

@@ -290,6 +290,74 @@ START_TEST(events_of_concurrent_connections_chain_in_file_order_with_checkpoints
 }
 END_TEST
 
+/* Run "cd dir && shell" and return its output and exit status as text:
+   "...output...exit N\n". */
+static char *
+run_in(const char *dir, const char *shell)
+{
+	static char out[8192];
+	char cmd[4096];
+	size_t n;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "cd '%s' && { %s; } 2>&1; echo \"exit $?\"", dir, shell);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	pclose(p);
+	return out;
+}
+
+/* A real daemon's chained log, rotated once: milter-guard-audit verify
+   passes it across the boundary and names the first line of each kind of
+   tampering. */
+START_TEST(the_audit_tool_verifies_the_daemons_chain_and_names_each_tampered_line)
+{
+	static const struct {
+		const char *tamper;	/* shell, in a copy of the two files */
+		const char *expect;
+	} cases[] = {
+		{ ":", "ok: 13 events, seq 1-13, in 2 files; MACs checked\nexit 0\n" },
+		{ "sed -i '3s/\"recipients\":0/\"recipients\":9/' audit.json",
+		  "audit.json:3: modified: seq 10 is in place but its MAC is wrong\nexit 1\n" },
+		{ "sed -i 3d audit.json",
+		  "audit.json:3: missing: seq 10 (1 event) before this event (seq 11)\nexit 1\n" },
+		{ "sed -i -n '3h;3d;4{p;x};p' audit.json",
+		  "audit.json:3: reordered: seq 11 comes before seq 10 (audit.json:4)\nexit 1\n" },
+		{ "sed -i '3{p;s/\"recipients\":0/\"recipients\":9/}' audit.json",
+		  "audit.json:4: inserted: not part of the chain (the next event continues from seq 10)\nexit 1\n" },
+		{ "sed -i 5,6d audit.json",
+		  "audit.json:4: truncated tail: 4 events after the last checkpoint (seq 7 at audit.json.1:7)\nexit 1\n" },
+	};
+	const char *top = getenv("top_builddir");
+	char rotated[400], cmd[2000], work[96];
+	struct mgd d;
+
+	mgd_start(&d, keyed_config(make_keydir()));
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(hostile_message(&d, "V1"), 'R');
+	mgd_wait_lines(&d, 6);
+	snprintf(rotated, sizeof(rotated), "%s.1", d.audit);
+	ck_assert_int_eq(rename(d.audit, rotated), 0);
+	kill(d.pid, SIGHUP);
+	mgd_wait_lines(&d, 1);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(hostile_message(&d, "V2"), 'R');
+	mgd_wait_lines(&d, 4);
+	ck_assert(WIFEXITED(mgd_stop(&d, SIGTERM)));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(work, sizeof(work), "%s/case%zu", keydir, i);
+		ck_assert_int_eq(mkdir(work, 0700), 0);
+		snprintf(cmd, sizeof(cmd), "cp '%s' '%s' . && %s && %s/src/milter-guard-audit "
+			 "verify --key ../audit.key audit.json.1 audit.json",
+			 rotated, d.audit, cases[i].tamper, top);
+		ck_assert_str_eq(run_in(work, cmd), cases[i].expect);
+	}
+	mgd_kill(&d);
+}
+END_TEST
+
 START_TEST(a_full_disk_tempfails_mail_and_reports_the_loss_afterwards)
 {
 	struct mgd d;
@@ -524,8 +592,8 @@ START_TEST(refuses_a_key_file_others_can_read)
 	ck_assert_ptr_nonnull(p);
 	ck_assert_uint_gt(fread(out, 1, sizeof(out) - 1, p), 0);
 	pclose(p);
-	snprintf(cmd, sizeof(cmd), "milter-guard: %s: AuditKeyFile %s: mode 0644 lets other users "
-		 "read or change the key; chmod 0600 (or 0640) it\nexit 78\n", conf, key);
+	snprintf(cmd, sizeof(cmd), "milter-guard: %s: AuditKeyFile %s: mode 0644: readable by others, "
+		 "so others could forge the chain; chmod 0600 (or 0640) it\nexit 78\n", conf, key);
 	ck_assert_str_eq(out, cmd);
 	/* a short key is refused too */
 	write_file(key, "short\n", 0600);
@@ -554,6 +622,7 @@ main(void)
 	tcase_add_test(tc, a_removed_log_directory_tempfails_until_it_is_back);
 	tcase_add_test(tc, dev_full_as_the_log_tempfails_every_decision_and_never_crashes);
 	tcase_add_test(tc, on_audit_failure_accept_lets_mail_through_unaudited);
+	tcase_add_test(tc, the_audit_tool_verifies_the_daemons_chain_and_names_each_tampered_line);
 	tcase_add_test(tc, events_of_concurrent_connections_chain_in_file_order_with_checkpoints);
 	tcase_add_test(tc, audit_all_writes_an_event_for_every_clean_message);
 	tcase_add_test(tc, syslog_and_stdout_carry_the_events_of_the_file);
