@@ -150,10 +150,11 @@ check_parents(const char *path, uid_t owner, struct report *r)
 		} else if ((st.st_mode & S_IWOTH) != 0) {
 			report_add(r, (st.st_mode & S_ISVTX) != 0 ? REPORT_WARNING : REPORT_CRITICAL,
 				   "socket.unix.dir", FIX_UNIX_DIR,
-				   "directory %s is writable by every local user (mode %04o%s): "
-				   "anyone can put another socket in its place", dir,
-				   (unsigned)(st.st_mode & 07777),
-				   (st.st_mode & S_ISVTX) != 0 ? ", sticky" : "");
+				   "directory %s is writable by every local user (mode %04o): %s",
+				   dir, (unsigned)(st.st_mode & 07777),
+				   (st.st_mode & S_ISVTX) != 0
+				   ? "anyone can take a path in it before milter-guard does"
+				   : "anyone can put another socket in its place");
 			bad = 1;
 		} else if (st.st_uid != 0 && st.st_uid != owner) {
 			report_add(r, REPORT_CRITICAL, "socket.unix.dir", FIX_UNIX_DIR,
