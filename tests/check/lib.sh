@@ -34,6 +34,9 @@ chk_exit() {
 
 chk_fail() {
 	echo "$T: FAIL: $*" >&2
+	if command -v chk_fail_hook >/dev/null 2>&1; then
+		chk_fail_hook >&2
+	fi
 	exit 1
 }
 
