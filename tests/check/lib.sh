@@ -7,7 +7,8 @@
 #   chk_need CMD...     root and commands: missing ones fail under CI, else skip
 #   chk_expect WANT_RC OUTFILE PATTERN... -- CMD...
 #                       run CMD, require its exit code and each grep -E pattern
-#   chk_start_mg CONF [NETNS]   start milter-guard (PID in MG_PID), wait for it
+#   chk_start_mg CONF [NETNS]   start milter-guard (PID in MG_PID, log in
+#                       MG_LOG), wait until it says it started
 #   chk_stop_mg         SIGKILL it (a clean exit is not what is tested here)
 
 chk_init() {
@@ -81,20 +82,23 @@ chk_expect() {
 }
 
 chk_start_mg() {
-	local conf=$1 ns=${2:-} i sock
+	local conf=$1 ns=${2:-} i
+	# a fresh log per start: "started" in an old one would not mean this one
+	MG_STARTS=$((${MG_STARTS:-0} + 1))
+	MG_LOG=$W/mg-$MG_STARTS.log
 	if [ -n "$ns" ]; then
 		# ip netns exec execs the program: $! is milter-guard's PID
-		ip netns exec "$ns" "$MG" -f -c "$conf" 2>"$W/mg.log" &
+		ip netns exec "$ns" "$MG" -f -c "$conf" 2>"$MG_LOG" &
 	else
-		"$MG" -f -c "$conf" 2>"$W/mg.log" &
+		"$MG" -f -c "$conf" 2>"$MG_LOG" &
 	fi
 	MG_PID=$!
-	for ((i = 0; i < 300; i++)); do
-		grep -q "started" "$W/mg.log" 2>/dev/null && return 0
+	for ((i = 0; i < 500; i++)); do
+		grep -q "started" "$MG_LOG" 2>/dev/null && return 0
 		kill -0 "$MG_PID" 2>/dev/null || break
 		sleep 0.01
 	done
-	cat "$W/mg.log" >&2
+	cat "$MG_LOG" >&2
 	chk_fail "milter-guard did not start ($conf)"
 }
 
