@@ -7,6 +7,7 @@
 #   chk_need CMD...     root and commands: missing ones fail under CI, else skip
 #   chk_expect WANT_RC OUTFILE PATTERN... -- CMD...
 #                       run CMD, require its exit code and each grep -E pattern
+#                       (CHK_VALGRIND=1 runs the tool under valgrind memcheck)
 #   chk_start_mg CONF [NETNS]   start milter-guard (PID in MG_PID, log in
 #                       MG_LOG), wait until it says it started
 #   chk_stop_mg         SIGKILL it (a clean exit is not what is tested here)
@@ -65,6 +66,11 @@ chk_expect() {
 		shift
 	done
 	shift
+	# CHK_VALGRIND=1: the tool under memcheck (an error exits 99)
+	if [ -n "${CHK_VALGRIND:-}" ] && [ "$1" = "$CHECK" ]; then
+		set -- valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+			--error-exitcode=99 "$@"
+	fi
 	"$@" >"$W/out" 2>&1
 	rc=$?
 	if [ "$rc" -ne "$want" ]; then
