@@ -301,15 +301,25 @@ norm_host(const struct sockspec *s)
 }
 
 bool
-mtacf_same_socket(const struct sockspec *mg, const struct sockspec *mta)
+mtacf_same_socket(const struct sockspec *mg, const struct sockspec *mta,
+		  const char *root)
 {
 	unsigned char a[16], b[16];
+	size_t rlen;
 	int af;
 
 	if (mg->type != mta->type)
 		return false;
-	if (mg->type == SOCKSPEC_UNIX)
-		return strcmp(mg->path, mta->path) == 0;
+	if (mg->type == SOCKSPEC_UNIX) {
+		if (strcmp(mg->path, mta->path) == 0)
+			return true;
+		if (root == NULL || (rlen = strlen(root)) == 0)
+			return false;
+		while (rlen > 0 && root[rlen - 1] == '/')
+			rlen--;
+		return strncmp(mg->path, root, rlen) == 0 &&
+		       strcmp(mg->path + rlen, mta->path) == 0;
+	}
 	if (mg->port != mta->port)
 		return false;
 	if (mg->host[0] == '\0')

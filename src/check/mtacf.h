@@ -55,8 +55,11 @@ void mtacf_postfix(const char *value, size_t len, struct mtacf_list *l);
 void mtacf_sendmail_cf(const char *buf, size_t len, struct mtacf_list *l);
 void mtacf_sendmail_mc(const char *buf, size_t len, struct mtacf_list *l);
 
-/* Would an MTA connecting to mta reach a milter listening on mg? */
-bool mtacf_same_socket(const struct sockspec *mg, const struct sockspec *mta);
+/* Would an MTA connecting to mta reach a milter listening on mg?  root,
+   when not NULL, is the directory a chrooted MTA sees as "/" (Postfix's
+   queue_directory): a unix path there also matches root + path. */
+bool mtacf_same_socket(const struct sockspec *mg, const struct sockspec *mta,
+		       const char *root);
 
 /* The socket in the syntax of the given MTA, into buf. */
 void mtacf_format(const struct sockspec *s, enum mtacf_mta mta, char *buf,

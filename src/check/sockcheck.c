@@ -489,7 +489,7 @@ check_inet(const struct sockspec *s, const char *text, const struct mgcheck_opts
 
 static void
 judge_mta(const struct sockspec *mg, const char *what, enum mtacf_mta mta,
-	  const struct mtacf_list *l, struct report *r)
+	  const struct mtacf_list *l, const char *root, struct report *r)
 {
 	char want[SPEC_MAX], fix[SPEC_MAX + 64], meant[SPEC_MAX];
 	const char *id = mta == MTACF_POSTFIX ? "mta.postfix" : "mta.sendmail";
@@ -517,10 +517,13 @@ judge_mta(const struct sockspec *mg, const char *what, enum mtacf_mta mta,
 				   mta == MTACF_POSTFIX ? "inet:HOST:PORT" : "inet:PORT@HOST");
 			continue;
 		}
-		if (m->parsed && mtacf_same_socket(mg, &m->sock)) {
+		if (m->parsed && mtacf_same_socket(mg, &m->sock, root)) {
 			match = 1;
-			report_add(r, REPORT_OK, id, NULL, "%s uses milter-guard's socket (%s)",
-				   what, m->spec);
+			report_add(r, REPORT_OK, id, NULL, "%s uses milter-guard's socket (%s%s%s)",
+				   what, m->spec, strcmp(mg->path, m->sock.path) != 0 &&
+				   m->sock.type == SOCKSPEC_UNIX ? " inside the chroot " : "",
+				   strcmp(mg->path, m->sock.path) != 0 &&
+				   m->sock.type == SOCKSPEC_UNIX ? root : "");
 		}
 	}
 	if (!match && used > 0) {
@@ -535,9 +538,10 @@ judge_mta(const struct sockspec *mg, const char *what, enum mtacf_mta mta,
 static void
 check_postfix(const struct sockspec *mg, const struct mgcheck_opts *o, struct report *r)
 {
-	static const char *const params[] = { "smtpd_milters", "non_smtpd_milters" };
+	static const char *const params[] = { "smtpd_milters", "non_smtpd_milters",
+					      "queue_directory" };
 	const char *argv[8];
-	char *out, *nl, *line;
+	char *out, *nl, *line, root[PATH_MAX];
 	size_t len, i, k = 0;
 	int status;
 
@@ -549,6 +553,7 @@ check_postfix(const struct sockspec *mg, const struct mgcheck_opts *o, struct re
 	argv[k++] = "-h";
 	argv[k++] = params[0];
 	argv[k++] = params[1];
+	argv[k++] = params[2];
 	argv[k] = NULL;
 	if (run_capture(argv, o->timeout_ms, &out, &len, &status) < 0 || status != 0) {
 		report_add(r, REPORT_UNKNOWN, "mta.postfix", NULL,
@@ -557,6 +562,15 @@ check_postfix(const struct sockspec *mg, const struct mgcheck_opts *o, struct re
 		free(out);
 		return;
 	}
+	/* the third line: queue_directory, the root of a chrooted smtpd */
+	line = out;
+	for (i = 0; i < 2 && line < out + len; i++, line = nl + 1) {
+		nl = memchr(line, '\n', (size_t)(out + len - line));
+		if (nl == NULL)
+			nl = out + len;
+	}
+	snprintf(root, sizeof(root), "%.*s", line < out + len ?
+		 (int)strcspn(line, "\n") : 0, line);
 	line = out;
 	for (i = 0; i < 2 && line < out + len; i++, line = nl + 1) {
 		struct mtacf_list l = { .n = 0 };
@@ -569,7 +583,7 @@ check_postfix(const struct sockspec *mg, const struct mgcheck_opts *o, struct re
 			report_add(r, REPORT_CRITICAL, "mta.postfix", "set smtpd_milters",
 				   "smtpd_milters is empty: Postfix uses no milter");
 		else if (i == 0 || l.n > 0)
-			judge_mta(mg, params[i], MTACF_POSTFIX, &l, r);
+			judge_mta(mg, params[i], MTACF_POSTFIX, &l, root, r);
 	}
 	free(out);
 }
@@ -594,7 +608,7 @@ check_sendmail(const struct sockspec *mg, const char *file, int mc, struct repor
 		report_add(r, REPORT_CRITICAL, "mta.sendmail", "add INPUT_MAIL_FILTER to the .mc",
 			   "%s defines no mail filter: Sendmail uses no milter", file);
 	else
-		judge_mta(mg, file, MTACF_SENDMAIL, &l, r);
+		judge_mta(mg, file, MTACF_SENDMAIL, &l, NULL, r);
 }
 
 static void
