@@ -92,8 +92,10 @@ report_add(struct report *r, enum report_state state, const char *id,
 	va_list ap;
 	int n;
 
-	if (grow((void **)&r->results, &r->results_cap, r->nresults, sizeof(*res)) < 0)
+	if (grow((void **)&r->results, &r->results_cap, r->nresults, sizeof(*res)) < 0) {
+		r->lost = 1;
 		return -1;
+	}
 	res = &r->results[r->nresults++];
 	memset(res, 0, sizeof(*res));
 	res->state = state <= REPORT_UNKNOWN ? state : REPORT_UNKNOWN;
@@ -152,6 +154,8 @@ report_state(const struct report *r)
 	for (i = 0; i < r->nresults; i++)
 		if (state_rank[r->results[i].state] > state_rank[worst])
 			worst = r->results[i].state;
+	if (r->lost && worst == REPORT_OK)
+		worst = REPORT_UNKNOWN;
 	return worst;
 }
 
@@ -257,7 +261,9 @@ summary(struct sbuf *b, const struct report *r)
 
 	upper(check, sizeof(check), r->check);
 	sb_printf(b, "MILTER-GUARD %s %s - ", check, report_state_name(report_state(r)));
-	if (h == NULL)
+	if (h == NULL && r->lost)
+		sb_printf(b, "out of memory: results were lost");
+	else if (h == NULL)
 		sb_printf(b, "nothing was checked");
 	else if (report_state(r) == REPORT_OK)
 		sb_printf(b, "%zu checks passed", r->nresults);

@@ -54,13 +54,14 @@ struct report {
 	size_t nfacts, facts_cap;
 	struct report_perf *perf;
 	size_t nperf, perf_cap;
+	int lost;			/* a result was lost (out of memory) */
 };
 
 void report_init(struct report *r, const char *check);
 void report_deinit(struct report *r);
 
 /* Add a result; fix may be NULL.  msg is a printf format.  Returns 0, or
-   -1 when out of memory (the report then says UNKNOWN). */
+   -1 when out of memory (the report is then at least UNKNOWN). */
 int report_add(struct report *r, enum report_state state, const char *id,
 	       const char *fix, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -70,7 +71,8 @@ int report_fact(struct report *r, const char *name, const char *value,
 int report_perf(struct report *r, const char *label, double value,
 		const char *uom);
 
-/* The worst state; UNKNOWN if there is no result. */
+/* The worst state; UNKNOWN if there is no result, and at least UNKNOWN
+   if a result was lost. */
 enum report_state report_state(const struct report *r);
 /* "OK", "WARNING", "CRITICAL", "UNKNOWN". */
 const char *report_state_name(enum report_state s);

@@ -386,7 +386,8 @@ check_tls(struct conn *c, const struct hostport *hp, struct report *r)
 	SSL_CTX_set_min_proto_version(c->ctx, 0);
 	(void)SSL_set_cipher_list(c->ssl, "DEFAULT:@SECLEVEL=0");
 	SSL_set_verify(c->ssl, SSL_VERIFY_NONE, NULL);
-	if (hp->v6 == 0)
+	/* SNI carries a name, never an address literal (RFC 6066 3) */
+	if (!hp->v6 && strspn(hp->host, "0123456789.") != strlen(hp->host))
 		(void)SSL_set_tlsext_host_name(c->ssl, hp->host);
 	SSL_set_fd(c->ssl, c->fd);
 	if (SSL_connect(c->ssl) != 1) {
