@@ -99,9 +99,14 @@ mta_sendmail(const struct mgcheck_opts *o, struct report *r)
 	if (v != NULL) {
 		v += strlen("Version ");
 		version(r, "sendmail", v, first_line(v, len - (size_t)(v - out)));
+	} else {
+		report_add(r, REPORT_UNKNOWN, "inventory.mta", "give the host a qualified "
+			   "name (Sendmail waits for one), or raise --timeout",
+			   "%s -d0.1 -bt printed no version%s", path,
+			   status < 0 ? " before the timeout" : "");
 	}
 	free(out);
-	return v != NULL;
+	return 1;
 }
 
 static void
