@@ -487,9 +487,13 @@ check_inet(const struct sockspec *s, const char *text, const struct mgcheck_opts
 
 /* ---- the MTA's view ------------------------------------------------------- */
 
+/* What the MTA's milter list l (named what) says about milter-guard's
+   socket mg.  miss is the state when the list does not point at it:
+   CRITICAL for mail from the network, WARNING for local submissions. */
 static void
 judge_mta(const struct sockspec *mg, const char *what, enum mtacf_mta mta,
-	  const struct mtacf_list *l, const char *root, struct report *r)
+	  const struct mtacf_list *l, const char *root, enum report_state miss,
+	  struct report *r)
 {
 	char want[SPEC_MAX], fix[SPEC_MAX + 64], meant[SPEC_MAX];
 	const char *id = mta == MTACF_POSTFIX ? "mta.postfix" : "mta.sendmail";
@@ -526,13 +530,12 @@ judge_mta(const struct sockspec *mg, const char *what, enum mtacf_mta mta,
 				   m->sock.type == SOCKSPEC_UNIX ? root : "");
 		}
 	}
-	if (!match && used > 0) {
+	if (!match) {
 		snprintf(fix, sizeof(fix), "point the MTA at %s", want);
-		report_add(r, REPORT_CRITICAL, id, fix,
-			   "%s does not point at milter-guard's socket (%s): mail passes "
-			   "unchecked", what, want);
+		report_add(r, miss, id, fix, "%s does not point at milter-guard's socket "
+			   "(%s)%s: mail passes unchecked", what, want,
+			   used == 0 ? "; it defines filters but uses none" : "");
 	}
-	return;
 }
 
 static void
@@ -583,7 +586,8 @@ check_postfix(const struct sockspec *mg, const struct mgcheck_opts *o, struct re
 			report_add(r, REPORT_CRITICAL, "mta.postfix", "set smtpd_milters",
 				   "smtpd_milters is empty: Postfix uses no milter");
 		else if (i == 0 || l.n > 0)
-			judge_mta(mg, params[i], MTACF_POSTFIX, &l, root, r);
+			judge_mta(mg, params[i], MTACF_POSTFIX, &l, root,
+				  i == 0 ? REPORT_CRITICAL : REPORT_WARNING, r);
 	}
 	free(out);
 }
@@ -608,23 +612,28 @@ check_sendmail(const struct sockspec *mg, const char *file, int mc, struct repor
 		report_add(r, REPORT_CRITICAL, "mta.sendmail", "add INPUT_MAIL_FILTER to the .mc",
 			   "%s defines no mail filter: Sendmail uses no milter", file);
 	else
-		judge_mta(mg, file, MTACF_SENDMAIL, &l, NULL, r);
+		judge_mta(mg, file, MTACF_SENDMAIL, &l, NULL, REPORT_CRITICAL, r);
 }
 
+/* The MTA's configuration: what the options name, and unless --no-mta,
+   what is in the default places. */
 static void
 check_mtas(const struct sockspec *s, const struct mgcheck_opts *o, struct report *r)
 {
 	char maincf[PATH_MAX];
 
-	if (o->no_mta)
-		return;
 	snprintf(maincf, sizeof(maincf), "%s/main.cf",
 		 o->postfix_dir != NULL ? o->postfix_dir : "/etc/postfix");
-	if (run_have("postconf") && access(maincf, R_OK) == 0)
+	if ((o->postfix_dir != NULL || !o->no_mta) && run_have("postconf") &&
+	    access(maincf, R_OK) == 0)
 		check_postfix(s, o, r);
+	else if (o->postfix_dir != NULL)
+		report_add(r, REPORT_UNKNOWN, "mta.postfix", NULL, "%s: %s", maincf,
+			   run_have("postconf") ? strerror(errno) : "postconf not found");
 	if (o->sendmail_cf != NULL)
 		check_sendmail(s, o->sendmail_cf, 0, r);
-	else if (o->sendmail_mc == NULL && access("/etc/mail/sendmail.cf", R_OK) == 0)
+	else if (!o->no_mta && o->sendmail_mc == NULL &&
+		 access("/etc/mail/sendmail.cf", R_OK) == 0)
 		check_sendmail(s, "/etc/mail/sendmail.cf", 0, r);
 	if (o->sendmail_mc != NULL)
 		check_sendmail(s, o->sendmail_mc, 1, r);
