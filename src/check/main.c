@@ -57,6 +57,15 @@ usage(FILE *out)
 		"exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN\n");
 }
 
+/* A usage error: the monitoring line on stdout, the usage on stderr. */
+static int
+usage_error(const char *why)
+{
+	printf("MILTER-GUARD UNKNOWN - usage error: %s\n", why);
+	usage(stderr);
+	return REPORT_UNKNOWN;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -88,29 +97,25 @@ main(int argc, char **argv)
 		case OPT_HELO: o.helo = optarg; break;
 		case OPT_TIMEOUT:
 			t = strtol(optarg, &end, 10);
-			if (*end != '\0' || t < 1 || t > 600000) {
-				fprintf(stderr, PROG ": --timeout: milliseconds from 1 to 600000\n");
-				return REPORT_UNKNOWN;
-			}
+			if (*end != '\0' || t < 1 || t > 600000)
+				return usage_error("--timeout: milliseconds from 1 to 600000");
 			o.timeout_ms = (int)t;
 			break;
 		case 'V': printf(PROG " %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return REPORT_UNKNOWN;
+		default: return usage_error("unknown option");
 		}
 	}
 	if (optind < argc)
 		cmd = argv[optind++];
-	if (cmd == NULL || argc - optind > 1) {
-		usage(stderr);
-		return REPORT_UNKNOWN;
-	}
+	if (cmd == NULL)
+		return usage_error("no check named (socket, smtp or inventory)");
+	if (argc - optind > 1)
+		return usage_error("too many arguments");
 	if (strcmp(cmd, "socket") == 0) {
 		o.spec = optind < argc ? argv[optind] : NULL;
-		if (o.spec != NULL && o.config_file != NULL) {
-			fprintf(stderr, PROG ": socket: give -c FILE or SOCKETSPEC, not both\n");
-			return REPORT_UNKNOWN;
-		}
+		if (o.spec != NULL && o.config_file != NULL)
+			return usage_error("socket: give -c FILE or SOCKETSPEC, not both");
 		report_init(&r, "socket");
 		sockcheck_run(&o, &r);
 	} else if (strcmp(cmd, "smtp") == 0 && optind < argc) {
@@ -121,8 +126,9 @@ main(int argc, char **argv)
 		report_init(&r, "inventory");
 		inventory_run(&o, &r);
 	} else {
-		usage(stderr);
-		return REPORT_UNKNOWN;
+		return usage_error(strcmp(cmd, "smtp") == 0 ? "smtp: HOST:PORT missing"
+			: strcmp(cmd, "inventory") == 0 ? "inventory takes no argument"
+			: "unknown check (socket, smtp or inventory)");
 	}
 	status = report_state(&r);
 	out = json ? report_json_r(&r) : report_text_r(&r);
