@@ -200,6 +200,7 @@ static int open_fail(const char **error_r, const char *fmt, ...)
 
 static int open_fail(const char **error_r, const char *fmt, ...)
 {
+	int saved = errno;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -207,6 +208,7 @@ static int open_fail(const char **error_r, const char *fmt, ...)
 	va_end(ap);
 	if (error_r != NULL)
 		*error_r = open_error;
+	errno = saved;
 	return -1;
 }
 
@@ -1046,6 +1048,23 @@ int mclient_command(struct mclient *mc, char cmd, const void *data,
 	return want_reply ? read_reply(mc, cmd, r) : 0;
 }
 
+int mclient_raw(struct mclient *mc, char cmd, const void *data, size_t len,
+		unsigned char *rcmd_r, const unsigned char **data_r,
+		size_t *len_r)
+{
+	if (mc->broken)
+		return -1;
+	if (data == NULL && len > 0)
+		return set_error(mc, 0, "%s: data pointer is NULL",
+				 cmd_name(cmd));
+	out_start(mc);
+	out_add(mc, data, len);
+	if (out_send(mc, cmd) < 0 || read_packet(mc, cmd, rcmd_r, len_r) < 0)
+		return -1;
+	*data_r = mc->in + 1;
+	return 0;
+}
+
 /* ---- limits and timeout ------------------------------------------------ */
 
 void mclient_limits_default(struct mclient_limits *limits_r)
@@ -1139,6 +1158,14 @@ static int connect_by(int fd, const struct sockaddr *sa, socklen_t salen,
 	return 0;
 }
 
+static int close_keep_errno(int fd)
+{
+	int saved = errno, rc = close(fd);
+
+	errno = saved;
+	return rc;
+}
+
 static int open_unix(const char *spec, const char *path, int timeout_ms,
 		     int *fd_r, const char **error_r)
 {
@@ -1160,7 +1187,7 @@ static int open_unix(const char *spec, const char *path, int timeout_ms,
 	if (connect_by(fd, (struct sockaddr *) &sun, sizeof sun,
 		       now_ms() + timeout_ms) < 0) {
 		open_fail(error_r, "connect to %s: %s", spec, strerror(errno));
-		close(fd);
+		(void) close_keep_errno(fd);
 		return -1;
 	}
 	*fd_r = fd;
@@ -1227,9 +1254,11 @@ static int open_inet(const char *spec, const char *rest, int family,
 		fd = -1;
 	}
 	freeaddrinfo(res);
-	if (fd < 0)
+	if (fd < 0) {
+		errno = err;
 		return open_fail(error_r, "connect to %s: %s", spec,
 				 strerror(err));
+	}
 	/* Request and reply are whole packets: do not let Nagle hold them. */
 	(void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	*fd_r = fd;

@@ -19,7 +19,9 @@
  *	"local:/path", "/path", "inet:PORT@HOST" or "inet6:PORT@HOST". HOST
  *	is an address literal or a name (resolved with getaddrinfo(), which
  *	has no timeout of its own); "[::1]" is accepted. Without "@HOST" the
- *	loopback address is used.
+ *	loopback address is used. When mclient_open() fails, errno tells
+ *	why (ECONNREFUSED, EACCES, ETIMEDOUT, ...), so a probe can tell a
+ *	closed port from a refusal.
  *
  *	mclient_optneg() offers a version, actions (SMFIF_*) and protocol
  *	flags (SMFIP_*) and keeps the milter's answer. Postfix 3.7 offers
@@ -213,6 +215,14 @@ int mclient_quit_nc(struct mclient *mc);
  * robustness tests); read a reply like the steps do if want_reply. */
 int mclient_command(struct mclient *mc, char cmd, const void *data,
 		    size_t len, int want_reply, struct mclient_reply *r);
+
+/* Send one packet (cmd, data) as given and read one reply packet without
+ * judging it: *rcmd_r is its command byte, *data_r and *len_r its data
+ * (NUL-terminated; owned by the client until the next call). For probes
+ * that must speak exactly as a given peer does (the scanner's exchange). */
+int mclient_raw(struct mclient *mc, char cmd, const void *data, size_t len,
+		unsigned char *rcmd_r, const unsigned char **data_r,
+		size_t *len_r);
 
 const char *mclient_error(const struct mclient *mc);
 void mclient_reply_clear(struct mclient_reply *r);

@@ -735,6 +735,45 @@ START_TEST(sends_raw_commands_for_robustness_tests)
 }
 END_TEST
 
+START_TEST(exchanges_raw_packets_without_judging_the_reply)
+{
+	unsigned char rcmd = 0;
+	const unsigned char *data = NULL;
+	size_t len = 0;
+	int peer;
+	struct mclient *mc = open_fake(&peer, 1000);
+
+	/* a reply no step would accept: SMTP bytes as a packet */
+	peer_reply(peer, '2', "20 hello", 8);
+	STEP(mc, mclient_raw(mc, 'C', "localhost\0U", 11, &rcmd, &data, &len));
+	peer_expect(peer, "\0\0\0\x0c" "Clocalhost\0U", 16);
+	ck_assert_int_eq(rcmd, '2');
+	ck_assert_uint_eq(len, 8);
+	ck_assert_mem_eq(data, "20 hello", 9);	/* NUL-terminated */
+	mclient_close(&mc);
+	close(peer);
+}
+END_TEST
+
+START_TEST(tells_a_refused_connect_by_errno)
+{
+	char spec[64];
+	struct mclient *mc;
+	const char *err = NULL;
+	int lfd;
+	uint16_t port = listening_port(AF_INET, &lfd);
+
+	close(lfd);
+	snprintf(spec, sizeof spec, "inet:%u@127.0.0.1", (unsigned) port);
+	errno = 0;
+	ck_assert_int_eq(mclient_open(spec, 1000, &mc, &err), -1);
+	ck_assert_int_eq(errno, ECONNREFUSED);
+	errno = 0;
+	ck_assert_int_eq(mclient_open("unix:/nonexistent/mg.sock", 1000, &mc, &err), -1);
+	ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
 START_TEST(reads_no_reply_where_nr_flags_were_negotiated)
 {
 	static const unsigned char reply[] =
@@ -1167,6 +1206,8 @@ static Suite *mclient_suite(void)
 	tcase_add_test(tc, sends_optneg_macros_and_envelope_in_wire_format);
 	tcase_add_test(tc, sends_body_in_chunks_of_the_configured_size);
 	tcase_add_test(tc, sends_raw_commands_for_robustness_tests);
+	tcase_add_test(tc, exchanges_raw_packets_without_judging_the_reply);
+	tcase_add_test(tc, tells_a_refused_connect_by_errno);
 	tcase_add_test(tc, reads_no_reply_where_nr_flags_were_negotiated);
 	tcase_add_test(tc, keeps_unknown_symbol_list_stages_out);
 	tcase_add_test(tc, names_reply_letters);
