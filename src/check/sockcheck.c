@@ -80,7 +80,7 @@ socket_spec(const struct mgcheck_opts *o, struct report *r, struct sockspec *s_r
 {
 	static const struct cfg_reader reader = { reader_read, NULL };
 	const char *file = o->config_file != NULL ? o->config_file
-						   : SYSCONFDIR "/milter-guard.conf";
+						   : SYSCONFDIR "/milter-guard/milter-guard.conf";
 	struct cfg_error cerr;
 	struct cfg *cfg = NULL;
 	char err[600], *buf;

@@ -29,7 +29,7 @@
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
 #endif
-#define DEFAULT_CONFIG SYSCONFDIR "/milter-guard.conf"
+#define DEFAULT_CONFIG SYSCONFDIR "/milter-guard/milter-guard.conf"
 #define CONFIG_FILE_MAX (1024 * 1024)
 #define EXIT_CHANGED 1
 #define EXIT_TROUBLE 2
