@@ -125,6 +125,8 @@ mgd_wait_lines(const struct mgd *d, size_t n)
 	ck_assert_uint_ge(mgd_audit_lines(d), n);
 }
 
+static long pidfile_pid(const struct mgd *d);
+
 /* Start the daemon on d's files (the config is written). */
 static void
 spawn(struct mgd *d)
@@ -184,8 +186,15 @@ mgd_start_audit(struct mgd *d, const char *text, const char *audit_path)
 	for (int i = 0; i < 3000 && stat(d->sock, &st) < 0; i++)
 		mgd_sleep_ms(10);
 	ck_assert_msg(stat(d->sock, &st) == 0, "the daemon did not create %s", d->sock);
-	if (strncmp(d->audit, "/dev/", 5) != 0)	/* /dev/full takes no event */
+	if (strncmp(d->audit, "/dev/", 5) != 0) {
 		mgd_wait_lines(d, 1);
+		return;
+	}
+	/* /dev/full takes no start event: the pidfile is written once the
+	   socket listens */
+	for (int i = 0; i < 3000 && pidfile_pid(d) != (long)d->pid; i++)
+		mgd_sleep_ms(10);
+	ck_assert_int_eq(pidfile_pid(d), (long)d->pid);
 }
 
 /* The pid in the pidfile, or 0. */
