@@ -72,6 +72,7 @@ static struct {
 	enum chain_link link;		/* for the next event sealed */
 	unsigned long long since_checkpoint;
 	time_t file_checked;		/* last look for a removed file */
+	bool closed;			/* after stop: nothing is written */
 } au = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.sink = { { .fd = -1 }, { .fd = -1 }, { .fd = -1 } },
@@ -519,6 +520,13 @@ mg_audit_write(const char *line)
 	if (buf == NULL)
 		return -1;
 	pthread_mutex_lock(&au.lock);
+	if (au.closed) {
+		/* a session still running when the daemon stops */
+		pthread_mutex_unlock(&au.lock);
+		mg_log(LOG_ERR, "audit: an event after stop was not written");
+		free(buf);
+		return -1;
+	}
 	file_watch_locked();
 	retry_locked();
 	rc = put_locked(buf, &len, -1);
@@ -728,6 +736,7 @@ mg_audit_close(void)
 {
 	pthread_mutex_lock(&au.lock);
 	checkpoint_locked("stop");
+	au.closed = true;
 	for (int id = 0; id < SINK_COUNT; id++) {
 		struct sink *s = &au.sink[id];
 
