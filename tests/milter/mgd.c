@@ -150,7 +150,7 @@ spawn(struct mgd *d)
 		if (getenv("MGD_VALGRIND") != NULL) {	/* memcheck the daemon */
 			char log[340];
 
-			snprintf(log, sizeof(log), "--log-file=%s/valgrind.log", getenv("MGD_VALGRIND"));
+			snprintf(log, sizeof(log), "--log-file=%s/valgrind-%%p.log", getenv("MGD_VALGRIND"));
 			execlp("valgrind", "valgrind", "--leak-check=full",
 			       "--errors-for-leak-kinds=definite", "--track-origins=yes", log,
 			       prog, "-f", "-c", d->conf, "-P", d->pidfile, (char *)NULL);
