@@ -408,6 +408,31 @@ body_init(struct body_ctx *b, const struct mime_ct *message_ct,
 	}
 }
 
+/* The plain-body fast path from chunk[i]: returns where it stopped, at a
+   "." that starts a line, at the scan limit or at len. */
+static size_t
+body_skip_plain(struct body_ctx *b, const char *chunk, size_t i, size_t len)
+{
+	const char *p = chunk + i, *end = chunk + len, *dot;
+
+	if (b->scan_limit != 0 && b->scan_limit - b->offset < len - i)
+		end = p + (b->scan_limit - b->offset);
+	while ((dot = memchr(p, '.', (size_t)(end - p))) != NULL) {
+		if (dot == chunk + i ? b->sstate == S_BOL :
+		    dot[-1] == '\r' || dot[-1] == '\n')
+			break;
+		p = dot + 1;
+	}
+	if (dot == NULL)
+		p = end;
+	else
+		p = dot;
+	if (p > chunk + i)
+		b->sstate = p[-1] == '\r' || p[-1] == '\n' ? S_BOL : S_MID;
+	b->offset += (size_t)(p - (chunk + i));
+	return (size_t)(p - chunk);
+}
+
 void
 body_feed(struct body_ctx *b, const char *chunk, size_t len,
 	  const struct body_handler *h, void *arg)
@@ -417,7 +442,20 @@ body_feed(struct body_ctx *b, const char *chunk, size_t len,
 	if (!b->started)
 		body_start(b, h, arg);
 	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)chunk[i];
+		unsigned char c;
+
+		/* Plain body: with no multipart level open and not in a
+		   header, which lasts to the end of the body, the line machine
+		   has nothing to find and only a "." at the start of a line
+		   (after CR or LF) moves the smuggling machine: skip from "."
+		   to "." and leave that one, or the scan limit, to the rest. */
+		if (b->nlevels == 0 && !b->in_header &&
+		    (b->sstate == S_MID || b->sstate == S_BOL)) {
+			i = body_skip_plain(b, chunk, i, len);
+			if (i == len)
+				break;
+		}
+		c = (unsigned char)chunk[i];
 
 		if (b->scan_limit != 0 && b->offset >= b->scan_limit) {
 			b->truncated = true;

@@ -382,6 +382,8 @@ START_TEST(fires_on_a_dot_line_followed_by_an_smtp_command)
 		{ "a\r\n.\r\nrset\r\n", "S3\n" },
 		{ "a\r\n.\r\nQUIT  \r\n", "S3\n" },
 		{ "a\r\n.\r\n.\r\nQUIT\n", "S6\n" },
+		{ "x.y.\r\n.\r\nQUIT\r\n", "S6\n" },
+		{ "a.\r.\r\nQUIT\r\n", "S3\n" },
 		/* the quoted-printable and prose shapes */
 		{ "soft break=\r\n.\r\nmore text\r\n", "" },
 		{ "a\r\n.\r\n\r\nMAIL FROM:<x>\r\n", "" },
@@ -395,10 +397,20 @@ START_TEST(fires_on_a_dot_line_followed_by_an_smtp_command)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		walk(NULL, cases[i].body, strlen(cases[i].body), 0, 0, 20, 0, &got, &ctx);
+		size_t len = strlen(cases[i].body);
+
+		walk(NULL, cases[i].body, len, 0, 0, 20, 0, &got, &ctx);
 		ck_assert_msg(strcmp(got.s, cases[i].log) == 0,
 			      "case %zu: expected \"%s\", got \"%s\"", i, cases[i].log,
 			      got.s);
+		/* the same at every split point and byte by byte */
+		for (size_t split = 1; split <= len; split++) {
+			walk(NULL, cases[i].body, len, split, split == len ? 0 : 1,
+			     20, 0, &got, &ctx);
+			ck_assert_msg(strcmp(got.s, cases[i].log) == 0,
+				      "case %zu split at %zu: expected \"%s\", got \"%s\"",
+				      i, split, cases[i].log, got.s);
+		}
 	}
 }
 END_TEST
