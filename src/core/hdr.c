@@ -10,6 +10,7 @@
  */
 #include "hdr.h"
 
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -33,56 +34,59 @@ enum hdr_kind_bits {
 
 struct hdr_name {
 	const char *name;
+	size_t len;
 	unsigned kind;
 	int singleton;		/* enum hdr_singleton or -1 */
 	int auth;		/* enum hdr_auth or -1 */
 };
 
+#define HDR_NAME(s) s, sizeof(s) - 1
+
 static const struct hdr_name hdr_names[] = {
-	{ "From", K_ADDRESS, HDR_S_FROM, -1 },
-	{ "Sender", K_ADDRESS, HDR_S_SENDER, -1 },
-	{ "Reply-To", K_ADDRESS, HDR_S_REPLY_TO, -1 },
-	{ "To", K_ADDRESS, HDR_S_TO, -1 },
-	{ "Cc", K_ADDRESS, HDR_S_CC, -1 },
-	{ "Bcc", K_ADDRESS, HDR_S_BCC, -1 },
-	{ "Resent-From", K_ADDRESS, -1, -1 },
-	{ "Resent-Sender", K_ADDRESS, -1, -1 },
-	{ "Resent-To", K_ADDRESS, -1, -1 },
-	{ "Resent-Cc", K_ADDRESS, -1, -1 },
-	{ "Resent-Bcc", K_ADDRESS, -1, -1 },
-	{ "Disposition-Notification-To", K_ADDRESS, -1, -1 },
-	{ "Mail-Followup-To", K_ADDRESS, -1, -1 },
-	{ "Mail-Reply-To", K_ADDRESS, -1, -1 },
-	{ "Date", 0, HDR_S_DATE, -1 },
-	{ "Message-ID", 0, HDR_S_MESSAGE_ID, -1 },
-	{ "In-Reply-To", 0, HDR_S_IN_REPLY_TO, -1 },
-	{ "References", 0, HDR_S_REFERENCES, -1 },
-	{ "Subject", K_TEXT_EW, HDR_S_SUBJECT, -1 },
-	{ "Comments", K_TEXT_EW, -1, -1 },
-	{ "Keywords", K_TEXT_EW, -1, -1 },
-	{ "Content-Description", K_TEXT_EW, -1, -1 },
-	{ "Thread-Topic", K_TEXT_EW, -1, -1 },
-	{ "Content-Type", K_CTYPE, -1, -1 },
-	{ "Content-Disposition", K_PARAMS, -1, -1 },
-	{ "DKIM-Signature", K_TAGLIST, -1, HDR_A_DKIM },
-	{ "ARC-Seal", K_TAGLIST, -1, HDR_A_ARC_SEAL },
-	{ "ARC-Message-Signature", K_TAGLIST, -1, HDR_A_ARC_MESSAGE },
-	{ "ARC-Authentication-Results", K_AUTHRES, -1, HDR_A_ARC_RESULTS },
-	{ "Authentication-Results", K_AUTHRES, -1, HDR_A_AUTH_RESULTS },
+	{ HDR_NAME("From"), K_ADDRESS, HDR_S_FROM, -1 },
+	{ HDR_NAME("Sender"), K_ADDRESS, HDR_S_SENDER, -1 },
+	{ HDR_NAME("Reply-To"), K_ADDRESS, HDR_S_REPLY_TO, -1 },
+	{ HDR_NAME("To"), K_ADDRESS, HDR_S_TO, -1 },
+	{ HDR_NAME("Cc"), K_ADDRESS, HDR_S_CC, -1 },
+	{ HDR_NAME("Bcc"), K_ADDRESS, HDR_S_BCC, -1 },
+	{ HDR_NAME("Resent-From"), K_ADDRESS, -1, -1 },
+	{ HDR_NAME("Resent-Sender"), K_ADDRESS, -1, -1 },
+	{ HDR_NAME("Resent-To"), K_ADDRESS, -1, -1 },
+	{ HDR_NAME("Resent-Cc"), K_ADDRESS, -1, -1 },
+	{ HDR_NAME("Resent-Bcc"), K_ADDRESS, -1, -1 },
+	{ HDR_NAME("Disposition-Notification-To"), K_ADDRESS, -1, -1 },
+	{ HDR_NAME("Mail-Followup-To"), K_ADDRESS, -1, -1 },
+	{ HDR_NAME("Mail-Reply-To"), K_ADDRESS, -1, -1 },
+	{ HDR_NAME("Date"), 0, HDR_S_DATE, -1 },
+	{ HDR_NAME("Message-ID"), 0, HDR_S_MESSAGE_ID, -1 },
+	{ HDR_NAME("In-Reply-To"), 0, HDR_S_IN_REPLY_TO, -1 },
+	{ HDR_NAME("References"), 0, HDR_S_REFERENCES, -1 },
+	{ HDR_NAME("Subject"), K_TEXT_EW, HDR_S_SUBJECT, -1 },
+	{ HDR_NAME("Comments"), K_TEXT_EW, -1, -1 },
+	{ HDR_NAME("Keywords"), K_TEXT_EW, -1, -1 },
+	{ HDR_NAME("Content-Description"), K_TEXT_EW, -1, -1 },
+	{ HDR_NAME("Thread-Topic"), K_TEXT_EW, -1, -1 },
+	{ HDR_NAME("Content-Type"), K_CTYPE, -1, -1 },
+	{ HDR_NAME("Content-Disposition"), K_PARAMS, -1, -1 },
+	{ HDR_NAME("DKIM-Signature"), K_TAGLIST, -1, HDR_A_DKIM },
+	{ HDR_NAME("ARC-Seal"), K_TAGLIST, -1, HDR_A_ARC_SEAL },
+	{ HDR_NAME("ARC-Message-Signature"), K_TAGLIST, -1, HDR_A_ARC_MESSAGE },
+	{ HDR_NAME("ARC-Authentication-Results"), K_AUTHRES, -1, HDR_A_ARC_RESULTS },
+	{ HDR_NAME("Authentication-Results"), K_AUTHRES, -1, HDR_A_AUTH_RESULTS },
 };
 
 static const struct hdr_name *
 lookup(const char *name, size_t len)
 {
-	/* Every field goes through here: compare the first letter and the
-	   length before the names. */
+	/* Every field goes through here: compare the length and the first
+	   letter before the names. */
 	char first = (char)(name[0] | 0x20);
 
 	if (len < 2 || len > 27)
 		return NULL;
 	for (size_t i = 0; i < sizeof(hdr_names) / sizeof(hdr_names[0]); i++)
-		if ((hdr_names[i].name[0] | 0x20) == first &&
-		    strlen(hdr_names[i].name) == len &&
+		if (hdr_names[i].len == len &&
+		    (hdr_names[i].name[0] | 0x20) == first &&
 		    utf8_ascii_ieq(hdr_names[i].name, name, len))
 			return &hdr_names[i];
 	return NULL;
@@ -147,49 +151,45 @@ check_name(const struct limits *lim, struct hdr_fname *field, const char *name,
 	over_limit(lim, RULE_HEADER_NAME_LENGTH, field, name, len, len, 0, out);
 }
 
-/* Physical lines: the first is "name:" plus the value up to the first
-   "\n"; the others are the folded continuations. */
-static void
-check_lines(const struct limits *lim, struct hdr_fname *field, size_t name_len,
-	    const char *v, size_t len, struct finding_list *out)
-{
-	size_t start = 0, longest = 0, longest_at = 0;
-
-	for (;;) {
-		const char *nl = memchr(v + start, '\n', len - start);
-		size_t end = nl ? (size_t)(nl - v) : len;
-		size_t line = end - start + (start == 0 ? name_len + 1 : 0);
-
-		if (line > longest) {
-			longest = line;
-			longest_at = start;
-		}
-		if (nl == NULL)
-			break;
-		start = end + 1;
-	}
-	/* Both tiers report: switching the hard one off leaves the other. */
-	over_limit(lim, RULE_HEADER_LINE_LENGTH, field, v, len, longest, longest_at, out);
-	over_limit(lim, RULE_HEADER_LINE_LENGTH_HARD, field, v, len, longest,
-		   longest_at, out);
-}
-
 static bool
 is_wsp(char c)
 {
 	return c == ' ' || c == '\t';
 }
 
+#define HDR_ONES 0x0101010101010101ULL
+#define HDR_HIGHS 0x8080808080808080ULL
+
+/* Is any of the 8 octets at u below 0x20 or above 0x7e?  Exact for the
+   whole word (the borrow or carry of one octet starts only at an octet
+   that is itself out of range). */
+static bool
+word_not_plain(const unsigned char *u)
+{
+	uint64_t x;
+
+	memcpy(&x, u, sizeof(x));
+	return ((((x - HDR_ONES * 0x20) & ~x) | ((x + HDR_ONES) | x)) & HDR_HIGHS) != 0;
+}
+
+/* One pass over the value: its physical lines (the first is "name:" plus
+   the value up to the first "\n"; the others are the folded
+   continuations), then its length, then its bytes (bare CR, bare LF, NUL,
+   controls, UTF-8).  Plain printable text is skipped a word at a time. */
 static void
-check_bytes(struct hdr_fname *field, const char *v, size_t len, struct finding_list *out)
+check_value(const struct limits *lim, struct hdr_fname *field, size_t name_len,
+	    const char *v, size_t len, size_t total, struct finding_list *out)
 {
 	const unsigned char *u = (const unsigned char *)v;
 	size_t cr = NOWHERE, lf = NOWHERE, nul = NOWHERE, ctl = NOWHERE, bad = NOWHERE;
+	size_t start = 0, line, longest = 0, longest_at = 0;
 
 	for (size_t i = 0; i < len;) {
 		unsigned char c;
 		size_t n;
 
+		while (i + sizeof(uint64_t) <= len && !word_not_plain(u + i))
+			i += sizeof(uint64_t);
 		while (i < len && u[i] >= 0x20 && u[i] < 0x7f)
 			i++;	/* plain printable text: nothing to look at */
 		if (i == len)
@@ -199,6 +199,12 @@ check_bytes(struct hdr_fname *field, const char *v, size_t len, struct finding_l
 			if (cr == NOWHERE && !(i + 1 < len && v[i + 1] == '\n'))
 				cr = i;
 		} else if (c == '\n') {
+			line = i - start + (start == 0 ? name_len + 1 : 0);
+			if (line > longest) {
+				longest = line;
+				longest_at = start;
+			}
+			start = i + 1;
 			if (lf == NOWHERE && !(i + 1 < len && is_wsp(v[i + 1])))
 				lf = i;
 		} else if (c == 0) {
@@ -219,6 +225,16 @@ check_bytes(struct hdr_fname *field, const char *v, size_t len, struct finding_l
 		}
 		i++;
 	}
+	line = len - start + (start == 0 ? name_len + 1 : 0);
+	if (line > longest) {
+		longest = line;
+		longest_at = start;
+	}
+	/* Both tiers report: switching the hard one off leaves the other. */
+	over_limit(lim, RULE_HEADER_LINE_LENGTH, field, v, len, longest, longest_at, out);
+	over_limit(lim, RULE_HEADER_LINE_LENGTH_HARD, field, v, len, longest,
+		   longest_at, out);
+	over_limit(lim, RULE_HEADER_VALUE_LENGTH, field, v, len, total, 0, out);
 	if (cr != NOWHERE)
 		finding_add(out, RULE_HEADER_BARE_CR, fname(field), v, len, cr, len, RULE_NO_LIMIT, NULL);
 	if (lf != NOWHERE)
@@ -430,9 +446,7 @@ check_common(const struct limits *lim, struct hdr_fname *field, const char *name
 	unsigned kind = n ? n->kind : 0;
 
 	check_name(lim, field, name, name_len, out);
-	check_lines(lim, field, name_len, v, len, out);
-	over_limit(lim, RULE_HEADER_VALUE_LENGTH, field, v, len, total, 0, out);
-	check_bytes(field, v, len, out);
+	check_value(lim, field, name_len, v, len, total, out);
 	*mailboxes_r = 0;
 	if (kind & K_ADDRESS)
 		check_address(lim, field, v, len, mailboxes_r, out);

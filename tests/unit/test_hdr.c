@@ -61,6 +61,73 @@ START_TEST(every_header_case_gets_exactly_its_findings)
 }
 END_TEST
 
+/* The value pass reads plain text a word at a time: an odd byte is found
+   at its own offset wherever it sits in a word, and nothing else is. */
+START_TEST(finds_an_odd_byte_at_its_offset_anywhere_in_a_word)
+{
+	static const struct {
+		char c;
+		const char *rule;
+	} odd[] = {
+		{ '\r', "header.bare_cr" }, { '\n', "header.bare_lf" },
+		{ '\0', "header.nul" }, { '\x01', "header.control" },
+		{ '\x1f', "header.control" }, { '\x7f', "header.control" },
+		{ '\x80', "header.invalid_utf8" }, { '\xff', "header.invalid_utf8" },
+		{ ' ', "-" }, { '~', "-" }, { '\t', "-" },
+	};
+	char value[24];
+	char names[512];
+
+	for (size_t k = 0; k < sizeof(odd) / sizeof(odd[0]); k++) {
+		for (size_t at = 0; at < sizeof(value); at++) {
+			struct hdr_state st;
+			struct finding_list f;
+
+			memset(value, 'a', sizeof(value));
+			value[at] = odd[k].c;
+			hdr_init(&st);
+			finding_list_init(&f);
+			hdr_check_field(&lim, &st, "X-A", 3, value, sizeof(value), &f);
+			names_of(&f, names, sizeof(names));
+			ck_assert_msg(strcmp(names, odd[k].rule) == 0,
+				      "byte %zu at %zu: expected %s, got %s", k, at,
+				      odd[k].rule, names);
+			if (f.count > 0)
+				ck_assert_uint_eq(f.items[0].offset, at);
+		}
+	}
+}
+END_TEST
+
+/* The longest physical line, counted with "name:" on the first, is
+   reported at its start. */
+START_TEST(reports_the_longest_line_at_its_start)
+{
+	char value[2200];
+	struct hdr_state st;
+	struct finding_list f;
+	size_t lens[] = { 10, 1100, 30, 1100, 5 }, o = 0, want_at = 0;
+
+	for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+		if (l > 0) {
+			value[o++] = '\n';
+			value[o++] = ' ';
+		}
+		if (l == 1)
+			want_at = o - 1;
+		memset(value + o, 'b', lens[l] - (l > 0));
+		o += lens[l] - (l > 0);
+	}
+	hdr_init(&st);
+	finding_list_init(&f);
+	hdr_check_field(&lim, &st, "X-A", 3, value, o, &f);
+	ck_assert_uint_ge(f.count, 1);
+	ck_assert_str_eq(rule_table[f.items[0].rule].name, "header.line_length");
+	ck_assert_uint_eq(f.items[0].length, 1100);
+	ck_assert_uint_eq(f.items[0].offset, want_at);
+}
+END_TEST
+
 /* Feed `count` copies of one field; returns the findings. */
 static void
 feed(struct hdr_state *st, const char *name, const char *value, unsigned count,
@@ -239,6 +306,8 @@ hdr_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, every_header_case_gets_exactly_its_findings);
+	tcase_add_test(tc, finds_an_odd_byte_at_its_offset_anywhere_in_a_word);
+	tcase_add_test(tc, reports_the_longest_line_at_its_start);
 	tcase_add_test(tc, counts_fields_past_the_limit_once);
 	tcase_add_test(tc, measures_the_block_as_lines_with_crlf);
 	tcase_add_test(tc, reports_a_repeated_singleton_and_not_a_repeated_received);
