@@ -433,6 +433,40 @@ body_skip_plain(struct body_ctx *b, const char *chunk, size_t i, size_t len)
 	return (size_t)(p - chunk);
 }
 
+/* The multipart fast path from chunk[i], at the start of a line outside
+   any header: a whole line that starts with neither "--" nor "." and holds
+   no "." after a bare CR changes nothing, so jump from LF to LF.  Returns
+   where it stopped, at the start of a line. */
+static size_t
+body_skip_lines(struct body_ctx *b, const char *chunk, size_t i, size_t len)
+{
+	const char *p = chunk + i, *end = chunk + len, *nl, *dot = NULL;
+
+	if (b->scan_limit != 0 && b->scan_limit - b->offset < len - i)
+		end = p + (b->scan_limit - b->offset);
+	while (end - p >= 2 && p[0] != '.' && !(p[0] == '-' && p[1] == '-') &&
+	       (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		/* the next ".", looked for once per "." rather than per line */
+		if (dot == NULL || dot < p) {
+			dot = memchr(p, '.', (size_t)(end - p));
+			if (dot == NULL)
+				dot = end;
+		}
+		while (dot < nl && dot[-1] != '\r') {
+			dot = memchr(dot + 1, '.', (size_t)(end - dot - 1));
+			if (dot == NULL)
+				dot = end;
+		}
+		if (dot < nl)
+			break;		/* "\r." in this line */
+		p = nl + 1;
+	}
+	if (p > chunk + i)
+		b->sstate = S_BOL;
+	b->offset += (size_t)(p - (chunk + i));
+	return (size_t)(p - chunk);
+}
+
 void
 body_feed(struct body_ctx *b, const char *chunk, size_t len,
 	  const struct body_handler *h, void *arg)
@@ -448,10 +482,14 @@ body_feed(struct body_ctx *b, const char *chunk, size_t len,
 		   header, which lasts to the end of the body, the line machine
 		   has nothing to find and only a "." at the start of a line
 		   (after CR or LF) moves the smuggling machine: skip from "."
-		   to "." and leave that one, or the scan limit, to the rest. */
-		if (b->nlevels == 0 && !b->in_header &&
-		    (b->sstate == S_MID || b->sstate == S_BOL)) {
-			i = body_skip_plain(b, chunk, i, len);
+		   to "." and leave that one, or the scan limit, to the rest.
+		   Outside headers of a multipart body, skip whole lines that
+		   cannot be delimiters. */
+		if (!b->in_header && (b->sstate == S_MID || b->sstate == S_BOL)) {
+			if (b->nlevels == 0)
+				i = body_skip_plain(b, chunk, i, len);
+			else if (b->line_len == 0 && !b->cr_pending)
+				i = body_skip_lines(b, chunk, i, len);
 			if (i == len)
 				break;
 		}

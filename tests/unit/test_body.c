@@ -417,18 +417,40 @@ END_TEST
 
 START_TEST(looks_for_smuggling_inside_parts_too)
 {
-	static const char body[] =
-		"--b\r\n"
-		"Content-Type: text/plain\r\n"
-		"\r\n"
-		"x\r\n"
-		".\r\n"
-		"RCPT TO:<victim@example.com>\r\n"
-		"--b--\r\n";
+	static const struct {
+		const char *body;
+		const char *log;
+	} cases[] = {
+		{ "--b\r\n"
+		  "Content-Type: text/plain\r\n"
+		  "\r\n"
+		  "x\r\n"
+		  ".\r\n"
+		  "RCPT TO:<victim@example.com>\r\n"
+		  "--b--\r\n", "H1 Content-Type: text/plain [11/11]\nS36\n" },
+		/* after a bare CR, in a line among lines with dots */
+		{ "preamble. a.b\r\n"
+		  "--b\r\n"
+		  "\r\n"
+		  "a. b. c.\r\n"
+		  "x.y\r.\r\n"
+		  "QUIT\r\n"
+		  "-- not a delimiter.\r\n"
+		  "--b--\r\n", "S36\n" },
+		{ "--b\r\n\r\nx.y\r\nx.y\r\n.\r\nDATA\r\n--b--\r\n", "S17\n" },
+	};
 
-	walk("multipart/mixed; boundary=b", body, sizeof(body) - 1, 0, 0, 20, 0,
-	     &got, &ctx);
-	ck_assert_str_eq(got.s, "H1 Content-Type: text/plain [11/11]\nS36\n");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = strlen(cases[i].body);
+
+		for (size_t split = 0; split < len; split++) {
+			walk("multipart/mixed; boundary=b", cases[i].body, len, split,
+			     split == 0 ? 0 : 1, 20, 0, &got, &ctx);
+			ck_assert_msg(strcmp(got.s, cases[i].log) == 0,
+				      "case %zu split at %zu: expected \"%s\", got \"%s\"",
+				      i, split, cases[i].log, got.s);
+		}
+	}
 }
 END_TEST
 
