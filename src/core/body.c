@@ -502,12 +502,15 @@ body_feed(struct body_ctx *b, const char *chunk, size_t len,
 			return;
 		}
 		/* Fast path: the middle of an ordinary line, or its start when
-		   that is not a "." (not in a part header, no CR pending),
-		   changes nothing but the line's kept prefix, its length and
-		   its last non-blank byte until the next CR or LF; with no
-		   multipart level open, not even the prefix is read. */
+		   that is not a "." (outside a part header, or in a field's
+		   value after the line's first byte; no CR pending), changes
+		   nothing but the line's kept prefix, its length, its last
+		   non-blank byte and the field's value until the next CR or
+		   LF; with no multipart level open, not even the prefix is
+		   read. */
 		if ((b->sstate == S_MID || (b->sstate == S_BOL && c != '.')) &&
-		    !b->in_header && !b->cr_pending && c != '\r' && c != '\n') {
+		    (!b->in_header || (b->hstate == H_VALUE && b->line_len > 0)) &&
+		    !b->cr_pending && c != '\r' && c != '\n') {
 			size_t end = len, run, k;
 			const char *nl;
 
@@ -531,6 +534,14 @@ body_feed(struct body_ctx *b, const char *chunk, size_t len,
 					;
 				if (k > 0)
 					b->line_end = b->line_len + k;
+			}
+			if (b->in_header) {	/* the rest of a field's line */
+				k = BODY_FIELD_KEEP - b->value_len;
+				if (k > run)
+					k = run;
+				memcpy(b->value + b->value_len, chunk + i, k);
+				b->value_len += k;
+				b->value_total += run;
 			}
 			b->line_len += run;
 			b->offset += run;
