@@ -22,7 +22,7 @@
 #define NOWHERE ((size_t)-1)
 #define EW_DECODE_MAX 512	/* decoded bytes examined per encoded-word */
 
-/* Field names and what they call for. */
+/* Field names and what they call for, by length (lookup() bisects). */
 enum hdr_kind_bits {
 	K_ADDRESS = 1 << 0,	/* address list: tokenizer, mailboxes */
 	K_TEXT_EW = 1 << 1,	/* unstructured text whose encoded-words decode to display */
@@ -43,52 +43,62 @@ struct hdr_name {
 #define HDR_NAME(s) s, sizeof(s) - 1
 
 static const struct hdr_name hdr_names[] = {
-	{ HDR_NAME("From"), K_ADDRESS, HDR_S_FROM, -1 },
-	{ HDR_NAME("Sender"), K_ADDRESS, HDR_S_SENDER, -1 },
-	{ HDR_NAME("Reply-To"), K_ADDRESS, HDR_S_REPLY_TO, -1 },
 	{ HDR_NAME("To"), K_ADDRESS, HDR_S_TO, -1 },
 	{ HDR_NAME("Cc"), K_ADDRESS, HDR_S_CC, -1 },
 	{ HDR_NAME("Bcc"), K_ADDRESS, HDR_S_BCC, -1 },
-	{ HDR_NAME("Resent-From"), K_ADDRESS, -1, -1 },
-	{ HDR_NAME("Resent-Sender"), K_ADDRESS, -1, -1 },
+	{ HDR_NAME("From"), K_ADDRESS, HDR_S_FROM, -1 },
+	{ HDR_NAME("Date"), 0, HDR_S_DATE, -1 },
+	{ HDR_NAME("Sender"), K_ADDRESS, HDR_S_SENDER, -1 },
+	{ HDR_NAME("Subject"), K_TEXT_EW, HDR_S_SUBJECT, -1 },
+	{ HDR_NAME("Reply-To"), K_ADDRESS, HDR_S_REPLY_TO, -1 },
+	{ HDR_NAME("Comments"), K_TEXT_EW, -1, -1 },
+	{ HDR_NAME("Keywords"), K_TEXT_EW, -1, -1 },
+	{ HDR_NAME("ARC-Seal"), K_TAGLIST, -1, HDR_A_ARC_SEAL },
 	{ HDR_NAME("Resent-To"), K_ADDRESS, -1, -1 },
 	{ HDR_NAME("Resent-Cc"), K_ADDRESS, -1, -1 },
 	{ HDR_NAME("Resent-Bcc"), K_ADDRESS, -1, -1 },
-	{ HDR_NAME("Disposition-Notification-To"), K_ADDRESS, -1, -1 },
-	{ HDR_NAME("Mail-Followup-To"), K_ADDRESS, -1, -1 },
-	{ HDR_NAME("Mail-Reply-To"), K_ADDRESS, -1, -1 },
-	{ HDR_NAME("Date"), 0, HDR_S_DATE, -1 },
 	{ HDR_NAME("Message-ID"), 0, HDR_S_MESSAGE_ID, -1 },
-	{ HDR_NAME("In-Reply-To"), 0, HDR_S_IN_REPLY_TO, -1 },
 	{ HDR_NAME("References"), 0, HDR_S_REFERENCES, -1 },
-	{ HDR_NAME("Subject"), K_TEXT_EW, HDR_S_SUBJECT, -1 },
-	{ HDR_NAME("Comments"), K_TEXT_EW, -1, -1 },
-	{ HDR_NAME("Keywords"), K_TEXT_EW, -1, -1 },
-	{ HDR_NAME("Content-Description"), K_TEXT_EW, -1, -1 },
+	{ HDR_NAME("Resent-From"), K_ADDRESS, -1, -1 },
+	{ HDR_NAME("In-Reply-To"), 0, HDR_S_IN_REPLY_TO, -1 },
 	{ HDR_NAME("Thread-Topic"), K_TEXT_EW, -1, -1 },
 	{ HDR_NAME("Content-Type"), K_CTYPE, -1, -1 },
-	{ HDR_NAME("Content-Disposition"), K_PARAMS, -1, -1 },
+	{ HDR_NAME("Resent-Sender"), K_ADDRESS, -1, -1 },
+	{ HDR_NAME("Mail-Reply-To"), K_ADDRESS, -1, -1 },
 	{ HDR_NAME("DKIM-Signature"), K_TAGLIST, -1, HDR_A_DKIM },
-	{ HDR_NAME("ARC-Seal"), K_TAGLIST, -1, HDR_A_ARC_SEAL },
+	{ HDR_NAME("Mail-Followup-To"), K_ADDRESS, -1, -1 },
+	{ HDR_NAME("Content-Description"), K_TEXT_EW, -1, -1 },
+	{ HDR_NAME("Content-Disposition"), K_PARAMS, -1, -1 },
 	{ HDR_NAME("ARC-Message-Signature"), K_TAGLIST, -1, HDR_A_ARC_MESSAGE },
-	{ HDR_NAME("ARC-Authentication-Results"), K_AUTHRES, -1, HDR_A_ARC_RESULTS },
 	{ HDR_NAME("Authentication-Results"), K_AUTHRES, -1, HDR_A_AUTH_RESULTS },
+	{ HDR_NAME("ARC-Authentication-Results"), K_AUTHRES, -1, HDR_A_ARC_RESULTS },
+	{ HDR_NAME("Disposition-Notification-To"), K_ADDRESS, -1, -1 },
 };
 
 static const struct hdr_name *
 lookup(const char *name, size_t len)
 {
-	/* Every field goes through here: compare the length and the first
-	   letter before the names. */
-	char first = (char)(name[0] | 0x20);
+	/* Every field goes through here: bisect to the first name of this
+	   length, then compare the first letter before the names. */
+	size_t lo = 0, hi = sizeof(hdr_names) / sizeof(hdr_names[0]);
+	char first;
 
 	if (len < 2 || len > 27)
 		return NULL;
-	for (size_t i = 0; i < sizeof(hdr_names) / sizeof(hdr_names[0]); i++)
-		if (hdr_names[i].len == len &&
-		    (hdr_names[i].name[0] | 0x20) == first &&
-		    utf8_ascii_ieq(hdr_names[i].name, name, len))
-			return &hdr_names[i];
+	first = (char)(name[0] | 0x20);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (hdr_names[mid].len < len)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < sizeof(hdr_names) / sizeof(hdr_names[0]) &&
+	     hdr_names[lo].len == len; lo++)
+		if ((hdr_names[lo].name[0] | 0x20) == first &&
+		    utf8_ascii_ieq(hdr_names[lo].name, name, len))
+			return &hdr_names[lo];
 	return NULL;
 }
 
@@ -428,6 +438,11 @@ check_authres(struct hdr_fname *field, const char *v, size_t len, struct finding
 		}
 	}
 	for (at = 0; at + 7 <= len; at++) {
+		const char *paren = memchr(v + at, '(', len - 6 - at);
+
+		if (paren == NULL)
+			break;
+		at = (size_t)(paren - v);
 		if (strncasecmp(v + at, "(null)=", 7) == 0) {
 			finding_add(out, RULE_AUTH_TAG_SYNTAX, fname(field), v, len, at, len,
 				    RULE_NO_LIMIT, "(null) method");
