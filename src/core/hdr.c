@@ -142,11 +142,41 @@ over_limit(const struct limits *lim, enum rule_id rule, struct hdr_fname *field,
 		finding_add(out, rule, fname(field), s, len, offset, measured, limit, NULL);
 }
 
+#define HDR_ONES 0x0101010101010101ULL
+#define HDR_HIGHS 0x8080808080808080ULL
+
+/* Is any of the 8 octets of x below lo or above 0x7e (lo at most 0x80)?
+   Exact for the whole word: the borrow or carry of one octet starts only
+   at an octet that is itself out of range. */
+static bool
+word_outside(uint64_t x, unsigned lo)
+{
+	return ((((x - HDR_ONES * lo) & ~x) | ((x + HDR_ONES) | x)) & HDR_HIGHS) != 0;
+}
+
+static uint64_t
+word_at(const void *p)
+{
+	uint64_t x;
+
+	memcpy(&x, p, sizeof(x));
+	return x;
+}
+
 static void
 check_name(const struct limits *lim, struct hdr_fname *field, const char *name,
 	   size_t len, struct finding_list *out)
 {
-	for (size_t i = 0; i < len; i++) {
+	size_t i = 0;
+
+	/* whole words of printable US-ASCII without ':' first */
+	for (; i + sizeof(uint64_t) <= len; i += sizeof(uint64_t)) {
+		uint64_t x = word_at(name + i), colon = x ^ (HDR_ONES * ':');
+
+		if (word_outside(x, 0x21) || ((colon - HDR_ONES) & ~colon & HDR_HIGHS) != 0)
+			break;
+	}
+	for (; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];
 
 		if (c < 33 || c > 126 || c == ':') {
@@ -167,21 +197,6 @@ is_wsp(char c)
 	return c == ' ' || c == '\t';
 }
 
-#define HDR_ONES 0x0101010101010101ULL
-#define HDR_HIGHS 0x8080808080808080ULL
-
-/* Is any of the 8 octets at u below 0x20 or above 0x7e?  Exact for the
-   whole word (the borrow or carry of one octet starts only at an octet
-   that is itself out of range). */
-static bool
-word_not_plain(const unsigned char *u)
-{
-	uint64_t x;
-
-	memcpy(&x, u, sizeof(x));
-	return ((((x - HDR_ONES * 0x20) & ~x) | ((x + HDR_ONES) | x)) & HDR_HIGHS) != 0;
-}
-
 /* One pass over the value: its physical lines (the first is "name:" plus
    the value up to the first "\n"; the others are the folded
    continuations), then its length, then its bytes (bare CR, bare LF, NUL,
@@ -198,7 +213,7 @@ check_value(const struct limits *lim, struct hdr_fname *field, size_t name_len,
 		unsigned char c;
 		size_t n;
 
-		while (i + sizeof(uint64_t) <= len && !word_not_plain(u + i))
+		while (i + sizeof(uint64_t) <= len && !word_outside(word_at(u + i), 0x20))
 			i += sizeof(uint64_t);
 		while (i < len && u[i] >= 0x20 && u[i] < 0x7f)
 			i++;	/* plain printable text: nothing to look at */

@@ -99,6 +99,44 @@ START_TEST(finds_an_odd_byte_at_its_offset_anywhere_in_a_word)
 }
 END_TEST
 
+/* The same for the field name: ':', SP, controls and 8-bit bytes. */
+START_TEST(finds_an_odd_name_byte_at_its_offset_anywhere_in_a_word)
+{
+	static const char odd[] = { ':', ' ', '\0', '\x1f', '\x7f', '\x80', '\xff' };
+	char name[20];
+	char names[512];
+
+	for (size_t k = 0; k < sizeof(odd); k++) {
+		for (size_t at = 0; at < sizeof(name); at++) {
+			struct hdr_state st;
+			struct finding_list f;
+
+			memset(name, 'n', sizeof(name));
+			name[at] = odd[k];
+			hdr_init(&st);
+			finding_list_init(&f);
+			hdr_check_field(&lim, &st, name, sizeof(name), " v", 2, &f);
+			names_of(&f, names, sizeof(names));
+			ck_assert_msg(strcmp(names, "header.name_charset") == 0,
+				      "byte %zu at %zu: got %s", k, at, names);
+			ck_assert_uint_eq(f.items[0].offset, at);
+		}
+	}
+	for (int c = '!'; c <= '~'; c++) {
+		struct hdr_state st;
+		struct finding_list f;
+
+		if (c == ':')
+			continue;
+		memset(name, c, sizeof(name));
+		hdr_init(&st);
+		finding_list_init(&f);
+		hdr_check_field(&lim, &st, name, sizeof(name), " v", 2, &f);
+		ck_assert_uint_eq(f.count, 0);
+	}
+}
+END_TEST
+
 /* The longest physical line, counted with "name:" on the first, is
    reported at its start. */
 START_TEST(reports_the_longest_line_at_its_start)
@@ -396,6 +434,7 @@ hdr_suite(void)
 	tcase_add_test(tc, every_header_case_gets_exactly_its_findings);
 	tcase_add_test(tc, finds_an_odd_byte_at_its_offset_anywhere_in_a_word);
 	tcase_add_test(tc, reports_the_longest_line_at_its_start);
+	tcase_add_test(tc, finds_an_odd_name_byte_at_its_offset_anywhere_in_a_word);
 	tcase_add_test(tc, knows_every_named_field_in_any_case);
 	tcase_add_test(tc, counts_fields_past_the_limit_once);
 	tcase_add_test(tc, measures_the_block_as_lines_with_crlf);
