@@ -276,6 +276,13 @@ body_header_line_start(struct body_ctx *b, unsigned char c,
 	b->name_len = 0;
 }
 
+/* A byte of a field name: printable US-ASCII but ':'. */
+static bool
+body_is_name_byte(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f && c != ':';
+}
+
 static void
 body_header_byte(struct body_ctx *b, unsigned char c)
 {
@@ -289,7 +296,7 @@ body_header_byte(struct body_ctx *b, unsigned char c)
 			b->value_len = b->value_total = 0;
 		} else if (body_is_blank(c) && b->name_len > 0) {
 			b->hstate = H_COLON;
-		} else if (c > 0x20 && c < 0x7f) {
+		} else if (body_is_name_byte(c)) {
 			if (b->name_len < BODY_NAME_KEEP)
 				b->name[b->name_len++] = (char)c;
 		} else {
@@ -503,25 +510,35 @@ body_feed(struct body_ctx *b, const char *chunk, size_t len,
 		}
 		/* Fast path: the middle of an ordinary line, or its start when
 		   that is not a "." (outside a part header, or in a field's
-		   value after the line's first byte; no CR pending), changes
-		   nothing but the line's kept prefix, its length, its last
-		   non-blank byte and the field's value until the next CR or
-		   LF; with no multipart level open, not even the prefix is
+		   name or value after the line's first byte; no CR pending),
+		   changes nothing but the line's kept prefix, its length, its
+		   last non-blank byte and the field's name or value until the
+		   next CR or LF (in a name, the next byte that is not of a
+		   name); with no multipart level open, not even the prefix is
 		   read. */
 		if ((b->sstate == S_MID || (b->sstate == S_BOL && c != '.')) &&
-		    (!b->in_header || (b->hstate == H_VALUE && b->line_len > 0)) &&
+		    (!b->in_header ||
+		     (b->line_len > 0 && (b->hstate == H_VALUE ||
+					  (b->hstate == H_NAME && body_is_name_byte(c))))) &&
 		    !b->cr_pending && c != '\r' && c != '\n') {
 			size_t end = len, run, k;
 			const char *nl;
 
 			if (b->scan_limit != 0 && b->scan_limit - b->offset < end - i)
 				end = i + (b->scan_limit - b->offset);
-			nl = memchr(chunk + i, '\n', end - i);
-			if (nl != NULL)
-				end = (size_t)(nl - chunk);
-			nl = memchr(chunk + i, '\r', end - i);
-			if (nl != NULL)
-				end = (size_t)(nl - chunk);
+			if (b->in_header && b->hstate == H_NAME) {
+				/* the rest of a field name, to the first other byte */
+				for (k = i + 1; k < end && body_is_name_byte((unsigned char)chunk[k]); k++)
+					;
+				end = k;
+			} else {
+				nl = memchr(chunk + i, '\n', end - i);
+				if (nl != NULL)
+					end = (size_t)(nl - chunk);
+				nl = memchr(chunk + i, '\r', end - i);
+				if (nl != NULL)
+					end = (size_t)(nl - chunk);
+			}
 			run = end - i;
 			b->sstate = S_MID;
 			if (b->nlevels > 0) {
@@ -535,7 +552,13 @@ body_feed(struct body_ctx *b, const char *chunk, size_t len,
 				if (k > 0)
 					b->line_end = b->line_len + k;
 			}
-			if (b->in_header) {	/* the rest of a field's line */
+			if (b->in_header && b->hstate == H_NAME) {
+				k = BODY_NAME_KEEP - b->name_len;
+				if (k > run)
+					k = run;
+				memcpy(b->name + b->name_len, chunk + i, k);
+				b->name_len += k;
+			} else if (b->in_header) {	/* the rest of a field's line */
 				k = BODY_FIELD_KEEP - b->value_len;
 				if (k > run)
 					k = run;

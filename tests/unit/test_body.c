@@ -327,6 +327,29 @@ deep_message(char *buf, size_t size, int n)
 	return len;
 }
 
+/* A part header field name is kept to BODY_NAME_KEEP bytes, whatever the
+   chunking; a name ends at ':' or a blank. */
+START_TEST(caps_a_part_header_name_at_every_split_point)
+{
+	static char body[BODY_NAME_KEEP + 200];
+	char want_line[BODY_NAME_KEEP + 64];
+	size_t n = 0;
+
+	n += (size_t)sprintf(body + n, "--b\r\n");
+	memset(body + n, 'N', BODY_NAME_KEEP + 44);
+	n += BODY_NAME_KEEP + 44;
+	n += (size_t)sprintf(body + n, ": v\r\nX-B : w\r\nX-C\t:x\r\n\r\n--b--\r\n");
+	snprintf(want_line, sizeof(want_line), "H1 %.*s: v [2/2]\nH1 X-B: w [2/2]\nH1 X-C:x [1/1]\n",
+		 BODY_NAME_KEEP, body + 5);
+	for (size_t split = 0; split < n; split++) {
+		walk("multipart/mixed; boundary=b", body, n, split, split == 0 ? 0 : 3,
+		     20, 0, &got, &ctx);
+		ck_assert_msg(strcmp(got.s, want_line) == 0, "split at %zu: got %s",
+			      split, got.s);
+	}
+}
+END_TEST
+
 START_TEST(calls_nesting_once_past_the_depth_limit)
 {
 	static char body[16384];
@@ -596,6 +619,7 @@ body_suite(void)
 	tcase_add_test(tc, matches_boundaries_exactly_with_transport_padding_only);
 	tcase_add_test(tc, lets_an_outer_delimiter_end_the_parts_nested_in_it);
 	tcase_add_test(tc, caps_a_part_header_value_and_gives_its_full_length);
+	tcase_add_test(tc, caps_a_part_header_name_at_every_split_point);
 	tcase_add_test(tc, calls_nesting_once_past_the_depth_limit);
 	tcase_add_test(tc, caps_the_depth_limit_at_body_depth_max);
 	tcase_add_test(tc, refuses_even_the_first_level_with_a_limit_of_0);
