@@ -141,7 +141,7 @@ END_TEST
    reported at its start. */
 START_TEST(reports_the_longest_line_at_its_start)
 {
-	char value[2400];	/* 2,245 octets used */
+	char value[2400];	/* 2,249 octets used */
 	struct hdr_state st;
 	struct finding_list f;
 	size_t lens[] = { 10, 1100, 30, 1100, 5 }, o = 0, want_at = 0;
