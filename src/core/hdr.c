@@ -97,7 +97,8 @@ lookup(const char *name, size_t len)
 	for (; lo < sizeof(hdr_names) / sizeof(hdr_names[0]) &&
 	     hdr_names[lo].len == len; lo++)
 		if ((hdr_names[lo].name[0] | 0x20) == first &&
-		    utf8_ascii_ieq(hdr_names[lo].name, name, len))
+		    (memcmp(hdr_names[lo].name, name, len) == 0 ||	/* as spelt */
+		     utf8_ascii_ieq(hdr_names[lo].name, name, len)))
 			return &hdr_names[lo];
 	return NULL;
 }
