@@ -34,8 +34,13 @@ scan_bytes(const char *s, size_t len, struct env_bytes *b)
 
 	b->control_at = b->ff_at = b->bad_utf8_at = b->eight_bit_at = NOWHERE;
 	for (size_t i = 0; i < len;) {
-		unsigned char c = u[i];
+		unsigned char c;
 
+		while (i + sizeof(uint64_t) <= len && !utf8_word_outside(u + i, 0x20))
+			i += sizeof(uint64_t);	/* plain US-ASCII */
+		if (i == len)
+			break;
+		c = u[i];
 		if (c < 0x20 || c == 0x7f) {
 			if (b->control_at == NOWHERE)
 				b->control_at = i;

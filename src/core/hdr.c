@@ -146,24 +146,6 @@ over_limit(const struct limits *lim, enum rule_id rule, struct hdr_fname *field,
 #define HDR_ONES 0x0101010101010101ULL
 #define HDR_HIGHS 0x8080808080808080ULL
 
-/* Is any of the 8 octets of x below lo or above 0x7e (lo at most 0x80)?
-   Exact for the whole word: the borrow or carry of one octet starts only
-   at an octet that is itself out of range. */
-static bool
-word_outside(uint64_t x, unsigned lo)
-{
-	return ((((x - HDR_ONES * lo) & ~x) | ((x + HDR_ONES) | x)) & HDR_HIGHS) != 0;
-}
-
-static uint64_t
-word_at(const void *p)
-{
-	uint64_t x;
-
-	memcpy(&x, p, sizeof(x));
-	return x;
-}
-
 static void
 check_name(const struct limits *lim, struct hdr_fname *field, const char *name,
 	   size_t len, struct finding_list *out)
@@ -172,9 +154,12 @@ check_name(const struct limits *lim, struct hdr_fname *field, const char *name,
 
 	/* whole words of printable US-ASCII without ':' first */
 	for (; i + sizeof(uint64_t) <= len; i += sizeof(uint64_t)) {
-		uint64_t x = word_at(name + i), colon = x ^ (HDR_ONES * ':');
+		uint64_t colon;
 
-		if (word_outside(x, 0x21) || ((colon - HDR_ONES) & ~colon & HDR_HIGHS) != 0)
+		memcpy(&colon, name + i, sizeof(colon));
+		colon ^= HDR_ONES * ':';	/* a ':' is a zero octet */
+		if (utf8_word_outside(name + i, 0x21) ||
+		    ((colon - HDR_ONES) & ~colon & HDR_HIGHS) != 0)
 			break;
 	}
 	for (; i < len; i++) {
@@ -214,7 +199,7 @@ check_value(const struct limits *lim, struct hdr_fname *field, size_t name_len,
 		unsigned char c;
 		size_t n;
 
-		while (i + sizeof(uint64_t) <= len && !word_outside(word_at(u + i), 0x20))
+		while (i + sizeof(uint64_t) <= len && !utf8_word_outside(u + i, 0x20))
 			i += sizeof(uint64_t);
 		while (i < len && u[i] >= 0x20 && u[i] < 0x7f)
 			i++;	/* plain printable text: nothing to look at */
