@@ -440,37 +440,74 @@ body_skip_plain(struct body_ctx *b, const char *chunk, size_t i, size_t len)
 	return (size_t)(p - chunk);
 }
 
-/* The multipart fast path from chunk[i], at the start of a line outside
-   any header: a whole line that starts with neither "--" nor "." and holds
-   no "." after a bare CR changes nothing, so jump from LF to LF.  Returns
-   where it stopped, at the start of a line. */
-static size_t
-body_skip_lines(struct body_ctx *b, const char *chunk, size_t i, size_t len)
+/* The next c in [p, stop), or stop. */
+static const char *
+body_find(const char *p, const char *stop, char c)
 {
-	const char *p = chunk + i, *end = chunk + len, *nl, *dot = NULL;
+	const char *x = memchr(p, c, (size_t)(stop - p));
 
-	if (b->scan_limit != 0 && b->scan_limit - b->offset < len - i)
-		end = p + (b->scan_limit - b->offset);
-	while (end - p >= 2 && p[0] != '.' && !(p[0] == '-' && p[1] == '-') &&
-	       (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		/* the next ".", looked for once per "." rather than per line */
-		if (dot == NULL || dot < p) {
-			dot = memchr(p, '.', (size_t)(end - p));
-			if (dot == NULL)
-				dot = end;
-		}
-		while (dot < nl && dot[-1] != '\r') {
-			dot = memchr(dot + 1, '.', (size_t)(end - dot - 1));
-			if (dot == NULL)
-				dot = end;
-		}
-		if (dot < nl)
-			break;		/* "\r." in this line */
-		p = nl + 1;
+	return x != NULL ? x : stop;
+}
+
+/* What body_skip_lines() found in this chunk: just past its last LF, and
+   the "-" and "." (or stop) it stopped looking at; NULL before the first
+   call.  Kept across the calls of one body_feed() so that the chunk is
+   searched once, not once per line that starts with "-". */
+struct body_hints {
+	const char *stop, *dash, *dot;
+};
+
+/* The multipart fast path from chunk[i], at the start of a line outside
+   any header: whole lines that start with no "-" and hold no "." at the
+   start of a line or after a bare CR change nothing, so jump from "-" or
+   "." to the next one (a base64 part has neither) up to the last LF.
+   Returns where it stopped, at the start of a line. */
+static size_t
+body_skip_lines(struct body_ctx *b, const char *chunk, size_t i, size_t len,
+		struct body_hints *hint)
+{
+	const char *start = chunk + i, *end = chunk + len, *stop, *p, *dash, *dot;
+
+	if (hint->stop == NULL) {
+		/* the scan limit is as far from chunk[i] at every call */
+		if (b->scan_limit != 0 && b->scan_limit - b->offset < len - i)
+			end = start + (b->scan_limit - b->offset);
+		for (stop = end; stop > start && stop[-1] != '\n'; stop--)
+			;	/* a last, unfinished line is left to the rest */
+		hint->stop = stop;
 	}
-	if (p > chunk + i)
+	stop = hint->stop;
+	if (stop <= start)
+		return i;
+	/* a "-" or "." found from an earlier start is the next one from this
+	   start too, unless this start is past it */
+	dash = hint->dash != NULL && hint->dash >= start ? hint->dash :
+	       body_find(start, stop, '-');
+	dot = hint->dot != NULL && hint->dot >= start ? hint->dot :
+	      body_find(start, stop, '.');
+	p = stop;
+	while (dash < stop || dot < stop) {
+		if (dash < dot) {
+			if (dash == start || dash[-1] == '\n') {
+				p = dash;	/* a line that starts with "-" */
+				break;
+			}
+			dash = body_find(dash + 1, stop, '-');
+		} else {
+			if (dot == start ? b->sstate == S_BOL :
+			    dot[-1] == '\r' || dot[-1] == '\n') {
+				for (p = dot; p > start && p[-1] != '\n'; p--)
+					;	/* back to the start of its line */
+				break;
+			}
+			dot = body_find(dot + 1, stop, '.');
+		}
+	}
+	hint->dash = dash;
+	hint->dot = dot;
+	if (p > start)
 		b->sstate = S_BOL;
-	b->offset += (size_t)(p - (chunk + i));
+	b->offset += (size_t)(p - start);
 	return (size_t)(p - chunk);
 }
 
@@ -478,10 +515,13 @@ void
 body_feed(struct body_ctx *b, const char *chunk, size_t len,
 	  const struct body_handler *h, void *arg)
 {
+	struct body_hints hint;
+
 	if (b->truncated || b->finished)
 		return;
 	if (!b->started)
 		body_start(b, h, arg);
+	hint.stop = hint.dash = hint.dot = NULL;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c;
 
@@ -496,7 +536,7 @@ body_feed(struct body_ctx *b, const char *chunk, size_t len,
 			if (b->nlevels == 0)
 				i = body_skip_plain(b, chunk, i, len);
 			else if (b->line_len == 0 && !b->cr_pending)
-				i = body_skip_lines(b, chunk, i, len);
+				i = body_skip_lines(b, chunk, i, len, &hint);
 			if (i == len)
 				break;
 		}

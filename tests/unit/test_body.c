@@ -461,6 +461,9 @@ START_TEST(looks_for_smuggling_inside_parts_too)
 		  "-- not a delimiter.\r\n"
 		  "--b--\r\n", "S36\n" },
 		{ "--b\r\n\r\nx.y\r\nx.y\r\n.\r\nDATA\r\n--b--\r\n", "S17\n" },
+		/* dashes inside lines and lines of one "-" are no delimiters */
+		{ "--b\r\n\r\nx-y-z\r\n-\r\n-x\r\nab\r.\r\nRSET\r\n--b--\r\n", "S24\n" },
+		{ "--b\r\n\r\nQUJD\r\nREVG\r\n--b\r\n\r\n.\r\nQUIT\r\n--b--\r\n", "S26\n" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
