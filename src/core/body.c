@@ -455,6 +455,7 @@ body_find(const char *p, const char *stop, char c)
    searched once, not once per line that starts with "-". */
 struct body_hints {
 	const char *stop, *dash, *dot;
+	const char *lf, *cr;	/* the same for the mid-line fast path */
 };
 
 /* The multipart fast path from chunk[i], at the start of a line outside
@@ -521,7 +522,7 @@ body_feed(struct body_ctx *b, const char *chunk, size_t len,
 		return;
 	if (!b->started)
 		body_start(b, h, arg);
-	hint.stop = hint.dash = hint.dot = NULL;
+	hint.stop = hint.dash = hint.dot = hint.lf = hint.cr = NULL;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c;
 
@@ -572,12 +573,14 @@ body_feed(struct body_ctx *b, const char *chunk, size_t len,
 					;
 				end = k;
 			} else {
-				nl = memchr(chunk + i, '\n', end - i);
-				if (nl != NULL)
-					end = (size_t)(nl - chunk);
-				nl = memchr(chunk + i, '\r', end - i);
-				if (nl != NULL)
-					end = (size_t)(nl - chunk);
+				/* the next LF and CR, found once per chunk rather
+				   than once per line (a chunk of bare CRs) */
+				if (hint.lf == NULL || hint.lf < chunk + i)
+					hint.lf = body_find(chunk + i, chunk + end, '\n');
+				if (hint.cr == NULL || hint.cr < chunk + i)
+					hint.cr = body_find(chunk + i, chunk + end, '\r');
+				nl = hint.lf < hint.cr ? hint.lf : hint.cr;
+				end = (size_t)(nl - chunk);
 			}
 			run = end - i;
 			b->sstate = S_MID;
