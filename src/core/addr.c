@@ -17,24 +17,32 @@ static const char err_comment[] = "unterminated comment";
 static const char err_literal[] = "unterminated domain literal";
 static const char err_depth[] = "comment nested deeper than ADDR_DEPTH_MAX";
 
+/* Byte classes for the tokenizer. */
+enum addr_class_bits {
+	A_BLANK = 1 << 0,	/* SP HTAB CR LF */
+	A_SPECIAL = 1 << 1,	/* < > @ , ; : . */
+	A_OPEN = 1 << 2,	/* " ( [: start a token of their own */
+	A_ESCAPE = 1 << 3,	/* \ */
+};
+
+static const unsigned char addr_class[256] = {
+	[' '] = A_BLANK, ['\t'] = A_BLANK, ['\r'] = A_BLANK, ['\n'] = A_BLANK,
+	['<'] = A_SPECIAL, ['>'] = A_SPECIAL, ['@'] = A_SPECIAL, [','] = A_SPECIAL,
+	[';'] = A_SPECIAL, [':'] = A_SPECIAL, ['.'] = A_SPECIAL,
+	['"'] = A_OPEN, ['('] = A_OPEN, ['['] = A_OPEN,
+	['\\'] = A_ESCAPE,
+};
+
 static bool
 is_blank(char c)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+	return (addr_class[(unsigned char)c] & A_BLANK) != 0;
 }
 
 static bool
 is_special(char c)
 {
-	return c == '<' || c == '>' || c == '@' || c == ',' || c == ';' ||
-		c == ':' || c == '.';
-}
-
-/* Bytes that end an atom. */
-static bool
-ends_atom(char c)
-{
-	return is_blank(c) || is_special(c) || c == '"' || c == '(' || c == '[';
+	return (addr_class[(unsigned char)c] & A_SPECIAL) != 0;
 }
 
 void
@@ -158,8 +166,13 @@ addr_next(struct addr_ctx *ctx, struct addr_token *tok_r)
 			break;
 		}
 		tok_r->type = ADDR_ATOM;
-		for (end = i; end < len && !ends_atom(s[end]); end++) {
-			if (s[end] == '\\') {
+		/* an atom ends at a blank, a special, '"', '(' or '[' */
+		for (end = i; end < len; end++) {
+			unsigned char c = addr_class[(unsigned char)s[end]];
+
+			if (c & (A_BLANK | A_SPECIAL | A_OPEN))
+				break;
+			if (c & A_ESCAPE) {
 				tok_r->escapes++;
 				if (end + 1 < len)
 					end++;
@@ -187,9 +200,11 @@ struct addr_state {
 static size_t
 find_ew(const struct addr_token *t)
 {
-	for (size_t i = 0; i + 1 < t->len; i++)
-		if (t->s[i] == '=' && t->s[i + 1] == '?')
-			return t->offset + i;
+	const char *eq = t->len < 2 ? NULL : memchr(t->s, '=', t->len - 1);
+
+	for (; eq != NULL; eq = memchr(eq + 1, '=', (size_t)(t->s + t->len - 1 - (eq + 1))))
+		if (eq[1] == '?')
+			return t->offset + (size_t)(eq - t->s);
 	return ADDR_NOWHERE;
 }
 

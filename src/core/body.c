@@ -276,6 +276,13 @@ body_header_line_start(struct body_ctx *b, unsigned char c,
 	b->name_len = 0;
 }
 
+/* A byte of a field name: printable US-ASCII but ':'. */
+static bool
+body_is_name_byte(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f && c != ':';
+}
+
 static void
 body_header_byte(struct body_ctx *b, unsigned char c)
 {
@@ -289,7 +296,7 @@ body_header_byte(struct body_ctx *b, unsigned char c)
 			b->value_len = b->value_total = 0;
 		} else if (body_is_blank(c) && b->name_len > 0) {
 			b->hstate = H_COLON;
-		} else if (c > 0x20 && c < 0x7f) {
+		} else if (body_is_name_byte(c)) {
 			if (b->name_len < BODY_NAME_KEEP)
 				b->name[b->name_len++] = (char)c;
 		} else {
@@ -408,16 +415,133 @@ body_init(struct body_ctx *b, const struct mime_ct *message_ct,
 	}
 }
 
+/* The plain-body fast path from chunk[i]: returns where it stopped, at a
+   "." that starts a line, at the scan limit or at len. */
+static size_t
+body_skip_plain(struct body_ctx *b, const char *chunk, size_t i, size_t len)
+{
+	const char *p = chunk + i, *end = chunk + len, *dot;
+
+	if (b->scan_limit != 0 && b->scan_limit - b->offset < len - i)
+		end = p + (b->scan_limit - b->offset);
+	while ((dot = memchr(p, '.', (size_t)(end - p))) != NULL) {
+		if (dot == chunk + i ? b->sstate == S_BOL :
+		    dot[-1] == '\r' || dot[-1] == '\n')
+			break;
+		p = dot + 1;
+	}
+	if (dot == NULL)
+		p = end;
+	else
+		p = dot;
+	if (p > chunk + i)
+		b->sstate = p[-1] == '\r' || p[-1] == '\n' ? S_BOL : S_MID;
+	b->offset += (size_t)(p - (chunk + i));
+	return (size_t)(p - chunk);
+}
+
+/* The next c in [p, stop), or stop. */
+static const char *
+body_find(const char *p, const char *stop, char c)
+{
+	const char *x = memchr(p, c, (size_t)(stop - p));
+
+	return x != NULL ? x : stop;
+}
+
+/* What body_skip_lines() found in this chunk: just past its last LF, and
+   the "-" and "." (or stop) it stopped looking at; NULL before the first
+   call.  Kept across the calls of one body_feed() so that the chunk is
+   searched once, not once per line that starts with "-". */
+struct body_hints {
+	const char *stop, *dash, *dot;
+	const char *lf, *cr;	/* the same for the mid-line fast path */
+};
+
+/* The multipart fast path from chunk[i], at the start of a line outside
+   any header: whole lines that start with no "-" and hold no "." at the
+   start of a line or after a bare CR change nothing, so jump from "-" or
+   "." to the next one (a base64 part has neither) up to the last LF.
+   Returns where it stopped, at the start of a line. */
+static size_t
+body_skip_lines(struct body_ctx *b, const char *chunk, size_t i, size_t len,
+		struct body_hints *hint)
+{
+	const char *start = chunk + i, *end = chunk + len, *stop, *p, *dash, *dot;
+
+	if (hint->stop == NULL) {
+		/* the scan limit is as far from chunk[i] at every call */
+		if (b->scan_limit != 0 && b->scan_limit - b->offset < len - i)
+			end = start + (b->scan_limit - b->offset);
+		for (stop = end; stop > start && stop[-1] != '\n'; stop--)
+			;	/* a last, unfinished line is left to the rest */
+		hint->stop = stop;
+	}
+	stop = hint->stop;
+	if (stop <= start)
+		return i;
+	/* a "-" or "." found from an earlier start is the next one from this
+	   start too, unless this start is past it */
+	dash = hint->dash != NULL && hint->dash >= start ? hint->dash :
+	       body_find(start, stop, '-');
+	dot = hint->dot != NULL && hint->dot >= start ? hint->dot :
+	      body_find(start, stop, '.');
+	p = stop;
+	while (dash < stop || dot < stop) {
+		if (dash < dot) {
+			if (dash == start || dash[-1] == '\n') {
+				p = dash;	/* a line that starts with "-" */
+				break;
+			}
+			dash = body_find(dash + 1, stop, '-');
+		} else {
+			if (dot == start ? b->sstate == S_BOL :
+			    dot[-1] == '\r' || dot[-1] == '\n') {
+				for (p = dot; p > start && p[-1] != '\n'; p--)
+					;	/* back to the start of its line */
+				break;
+			}
+			dot = body_find(dot + 1, stop, '.');
+		}
+	}
+	hint->dash = dash;
+	hint->dot = dot;
+	if (p > start)
+		b->sstate = S_BOL;
+	b->offset += (size_t)(p - start);
+	return (size_t)(p - chunk);
+}
+
 void
 body_feed(struct body_ctx *b, const char *chunk, size_t len,
 	  const struct body_handler *h, void *arg)
 {
+	struct body_hints hint;
+
 	if (b->truncated || b->finished)
 		return;
 	if (!b->started)
 		body_start(b, h, arg);
+	hint.stop = hint.dash = hint.dot = hint.lf = hint.cr = NULL;
 	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)chunk[i];
+		unsigned char c;
+
+		/* Plain body: with no multipart level open and not in a
+		   header, which lasts to the end of the body, the line machine
+		   has nothing to find and only a "." at the start of a line
+		   (after CR or LF) moves the smuggling machine: skip from "."
+		   to "." and leave that one, or the scan limit, to the rest.
+		   Outside headers of a multipart body, skip whole lines that
+		   cannot be delimiters. */
+		if (!b->in_header && (b->sstate == S_MID || b->sstate == S_BOL)) {
+			if (b->nlevels == 0)
+				i = body_skip_plain(b, chunk, i, len);
+			else if (b->line_len == 0 && !b->cr_pending)
+				i = body_skip_lines(b, chunk, i, len, &hint);
+			if (i == len)
+				break;
+		}
+		c = (unsigned char)chunk[i];
 
 		if (b->scan_limit != 0 && b->offset >= b->scan_limit) {
 			b->truncated = true;
@@ -426,23 +550,38 @@ body_feed(struct body_ctx *b, const char *chunk, size_t len,
 			return;
 		}
 		/* Fast path: the middle of an ordinary line, or its start when
-		   that is not a "." (not in a part header, no CR pending),
-		   changes nothing but the line's kept prefix, its length and
-		   its last non-blank byte until the next CR or LF; with no
-		   multipart level open, not even the prefix is read. */
+		   that is not a "." (outside a part header, or in a field's
+		   name or value after the line's first byte; no CR pending),
+		   changes nothing but the line's kept prefix, its length, its
+		   last non-blank byte and the field's name or value until the
+		   next CR or LF (in a name, the next byte that is not of a
+		   name); with no multipart level open, not even the prefix is
+		   read. */
 		if ((b->sstate == S_MID || (b->sstate == S_BOL && c != '.')) &&
-		    !b->in_header && !b->cr_pending && c != '\r' && c != '\n') {
+		    (!b->in_header ||
+		     (b->line_len > 0 && (b->hstate == H_VALUE ||
+					  (b->hstate == H_NAME && body_is_name_byte(c))))) &&
+		    !b->cr_pending && c != '\r' && c != '\n') {
 			size_t end = len, run, k;
 			const char *nl;
 
 			if (b->scan_limit != 0 && b->scan_limit - b->offset < end - i)
 				end = i + (b->scan_limit - b->offset);
-			nl = memchr(chunk + i, '\n', end - i);
-			if (nl != NULL)
+			if (b->in_header && b->hstate == H_NAME) {
+				/* the rest of a field name, to the first other byte */
+				for (k = i + 1; k < end && body_is_name_byte((unsigned char)chunk[k]); k++)
+					;
+				end = k;
+			} else {
+				/* the next LF and CR, found once per chunk rather
+				   than once per line (a chunk of bare CRs) */
+				if (hint.lf == NULL || hint.lf < chunk + i)
+					hint.lf = body_find(chunk + i, chunk + end, '\n');
+				if (hint.cr == NULL || hint.cr < chunk + i)
+					hint.cr = body_find(chunk + i, chunk + end, '\r');
+				nl = hint.lf < hint.cr ? hint.lf : hint.cr;
 				end = (size_t)(nl - chunk);
-			nl = memchr(chunk + i, '\r', end - i);
-			if (nl != NULL)
-				end = (size_t)(nl - chunk);
+			}
 			run = end - i;
 			b->sstate = S_MID;
 			if (b->nlevels > 0) {
@@ -455,6 +594,20 @@ body_feed(struct body_ctx *b, const char *chunk, size_t len,
 					;
 				if (k > 0)
 					b->line_end = b->line_len + k;
+			}
+			if (b->in_header && b->hstate == H_NAME) {
+				k = BODY_NAME_KEEP - b->name_len;
+				if (k > run)
+					k = run;
+				memcpy(b->name + b->name_len, chunk + i, k);
+				b->name_len += k;
+			} else if (b->in_header) {	/* the rest of a field's line */
+				k = BODY_FIELD_KEEP - b->value_len;
+				if (k > run)
+					k = run;
+				memcpy(b->value + b->value_len, chunk + i, k);
+				b->value_len += k;
+				b->value_total += run;
 			}
 			b->line_len += run;
 			b->offset += run;

@@ -34,8 +34,13 @@ scan_bytes(const char *s, size_t len, struct env_bytes *b)
 
 	b->control_at = b->ff_at = b->bad_utf8_at = b->eight_bit_at = NOWHERE;
 	for (size_t i = 0; i < len;) {
-		unsigned char c = u[i];
+		unsigned char c;
 
+		while (i + sizeof(uint64_t) <= len && !utf8_word_outside(u + i, 0x20))
+			i += sizeof(uint64_t);	/* plain US-ASCII */
+		if (i == len)
+			break;
+		c = u[i];
 		if (c < 0x20 || c == 0x7f) {
 			if (b->control_at == NOWHERE)
 				b->control_at = i;
@@ -228,6 +233,10 @@ static const struct env_shape expansion_shapes[] = {
 	{ "`", "backtick command substitution" },
 };
 
+/* The first bytes of the needles above (both cases of a letter): where
+   find_expansion() looks at them. */
+static const bool expansion_starts[256] = { ['$'] = true, ['`'] = true };
+
 static const char *
 find_ci(const char *s, size_t len, const char *needle, size_t *at_r)
 {
@@ -254,22 +263,25 @@ find_ci(const char *s, size_t len, const char *needle, size_t *at_r)
 	return NULL;
 }
 
-/* First expansion shape in s, or NULL. */
+/* First expansion shape in s, or NULL: one pass over s, looking at the
+   shapes only where a byte of expansion_starts is. */
 static const struct env_shape *
 find_expansion(const char *s, size_t len, size_t *at_r)
 {
-	const struct env_shape *best = NULL;
-	size_t best_at = NOWHERE, at;
+	for (size_t i = 0; i < len; i++) {
+		if (!expansion_starts[(unsigned char)s[i]])
+			continue;
+		for (size_t k = 0; k < sizeof(expansion_shapes) / sizeof(expansion_shapes[0]); k++) {
+			size_t n = strlen(expansion_shapes[k].needle);
 
-	for (size_t i = 0; i < sizeof(expansion_shapes) / sizeof(expansion_shapes[0]); i++) {
-		if (find_ci(s, len, expansion_shapes[i].needle, &at) != NULL &&
-		    at < best_at) {
-			best = &expansion_shapes[i];
-			best_at = at;
+			if (n <= len - i && utf8_ascii_ieq(s + i, expansion_shapes[k].needle, n)) {
+				*at_r = i;
+				return &expansion_shapes[k];
+			}
 		}
 	}
-	*at_r = best_at;
-	return best;
+	*at_r = NOWHERE;
+	return NULL;
 }
 
 /* What may follow a quote that closes an SQL string literal. */

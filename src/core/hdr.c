@@ -10,6 +10,7 @@
  */
 #include "hdr.h"
 
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -21,7 +22,7 @@
 #define NOWHERE ((size_t)-1)
 #define EW_DECODE_MAX 512	/* decoded bytes examined per encoded-word */
 
-/* Field names and what they call for. */
+/* Field names and what they call for, by length (lookup() bisects). */
 enum hdr_kind_bits {
 	K_ADDRESS = 1 << 0,	/* address list: tokenizer, mailboxes */
 	K_TEXT_EW = 1 << 1,	/* unstructured text whose encoded-words decode to display */
@@ -33,58 +34,72 @@ enum hdr_kind_bits {
 
 struct hdr_name {
 	const char *name;
+	size_t len;
 	unsigned kind;
 	int singleton;		/* enum hdr_singleton or -1 */
 	int auth;		/* enum hdr_auth or -1 */
 };
 
+#define HDR_NAME(s) s, sizeof(s) - 1
+
 static const struct hdr_name hdr_names[] = {
-	{ "From", K_ADDRESS, HDR_S_FROM, -1 },
-	{ "Sender", K_ADDRESS, HDR_S_SENDER, -1 },
-	{ "Reply-To", K_ADDRESS, HDR_S_REPLY_TO, -1 },
-	{ "To", K_ADDRESS, HDR_S_TO, -1 },
-	{ "Cc", K_ADDRESS, HDR_S_CC, -1 },
-	{ "Bcc", K_ADDRESS, HDR_S_BCC, -1 },
-	{ "Resent-From", K_ADDRESS, -1, -1 },
-	{ "Resent-Sender", K_ADDRESS, -1, -1 },
-	{ "Resent-To", K_ADDRESS, -1, -1 },
-	{ "Resent-Cc", K_ADDRESS, -1, -1 },
-	{ "Resent-Bcc", K_ADDRESS, -1, -1 },
-	{ "Disposition-Notification-To", K_ADDRESS, -1, -1 },
-	{ "Mail-Followup-To", K_ADDRESS, -1, -1 },
-	{ "Mail-Reply-To", K_ADDRESS, -1, -1 },
-	{ "Date", 0, HDR_S_DATE, -1 },
-	{ "Message-ID", 0, HDR_S_MESSAGE_ID, -1 },
-	{ "In-Reply-To", 0, HDR_S_IN_REPLY_TO, -1 },
-	{ "References", 0, HDR_S_REFERENCES, -1 },
-	{ "Subject", K_TEXT_EW, HDR_S_SUBJECT, -1 },
-	{ "Comments", K_TEXT_EW, -1, -1 },
-	{ "Keywords", K_TEXT_EW, -1, -1 },
-	{ "Content-Description", K_TEXT_EW, -1, -1 },
-	{ "Thread-Topic", K_TEXT_EW, -1, -1 },
-	{ "Content-Type", K_CTYPE, -1, -1 },
-	{ "Content-Disposition", K_PARAMS, -1, -1 },
-	{ "DKIM-Signature", K_TAGLIST, -1, HDR_A_DKIM },
-	{ "ARC-Seal", K_TAGLIST, -1, HDR_A_ARC_SEAL },
-	{ "ARC-Message-Signature", K_TAGLIST, -1, HDR_A_ARC_MESSAGE },
-	{ "ARC-Authentication-Results", K_AUTHRES, -1, HDR_A_ARC_RESULTS },
-	{ "Authentication-Results", K_AUTHRES, -1, HDR_A_AUTH_RESULTS },
+	{ HDR_NAME("To"), K_ADDRESS, HDR_S_TO, -1 },
+	{ HDR_NAME("Cc"), K_ADDRESS, HDR_S_CC, -1 },
+	{ HDR_NAME("Bcc"), K_ADDRESS, HDR_S_BCC, -1 },
+	{ HDR_NAME("From"), K_ADDRESS, HDR_S_FROM, -1 },
+	{ HDR_NAME("Date"), 0, HDR_S_DATE, -1 },
+	{ HDR_NAME("Sender"), K_ADDRESS, HDR_S_SENDER, -1 },
+	{ HDR_NAME("Subject"), K_TEXT_EW, HDR_S_SUBJECT, -1 },
+	{ HDR_NAME("Reply-To"), K_ADDRESS, HDR_S_REPLY_TO, -1 },
+	{ HDR_NAME("Comments"), K_TEXT_EW, -1, -1 },
+	{ HDR_NAME("Keywords"), K_TEXT_EW, -1, -1 },
+	{ HDR_NAME("ARC-Seal"), K_TAGLIST, -1, HDR_A_ARC_SEAL },
+	{ HDR_NAME("Resent-To"), K_ADDRESS, -1, -1 },
+	{ HDR_NAME("Resent-Cc"), K_ADDRESS, -1, -1 },
+	{ HDR_NAME("Resent-Bcc"), K_ADDRESS, -1, -1 },
+	{ HDR_NAME("Message-ID"), 0, HDR_S_MESSAGE_ID, -1 },
+	{ HDR_NAME("References"), 0, HDR_S_REFERENCES, -1 },
+	{ HDR_NAME("Resent-From"), K_ADDRESS, -1, -1 },
+	{ HDR_NAME("In-Reply-To"), 0, HDR_S_IN_REPLY_TO, -1 },
+	{ HDR_NAME("Thread-Topic"), K_TEXT_EW, -1, -1 },
+	{ HDR_NAME("Content-Type"), K_CTYPE, -1, -1 },
+	{ HDR_NAME("Resent-Sender"), K_ADDRESS, -1, -1 },
+	{ HDR_NAME("Mail-Reply-To"), K_ADDRESS, -1, -1 },
+	{ HDR_NAME("DKIM-Signature"), K_TAGLIST, -1, HDR_A_DKIM },
+	{ HDR_NAME("Mail-Followup-To"), K_ADDRESS, -1, -1 },
+	{ HDR_NAME("Content-Description"), K_TEXT_EW, -1, -1 },
+	{ HDR_NAME("Content-Disposition"), K_PARAMS, -1, -1 },
+	{ HDR_NAME("ARC-Message-Signature"), K_TAGLIST, -1, HDR_A_ARC_MESSAGE },
+	{ HDR_NAME("Authentication-Results"), K_AUTHRES, -1, HDR_A_AUTH_RESULTS },
+	{ HDR_NAME("ARC-Authentication-Results"), K_AUTHRES, -1, HDR_A_ARC_RESULTS },
+	{ HDR_NAME("Disposition-Notification-To"), K_ADDRESS, -1, -1 },
 };
 
 static const struct hdr_name *
 lookup(const char *name, size_t len)
 {
-	/* Every field goes through here: compare the first letter and the
-	   length before the names. */
-	char first = (char)(name[0] | 0x20);
+	/* Every field goes through here: bisect to the first name of this
+	   length, then compare the first letter before the names. */
+	size_t lo = 0, hi = sizeof(hdr_names) / sizeof(hdr_names[0]);
+	char first;
 
 	if (len < 2 || len > 27)
 		return NULL;
-	for (size_t i = 0; i < sizeof(hdr_names) / sizeof(hdr_names[0]); i++)
-		if ((hdr_names[i].name[0] | 0x20) == first &&
-		    strlen(hdr_names[i].name) == len &&
-		    utf8_ascii_ieq(hdr_names[i].name, name, len))
-			return &hdr_names[i];
+	first = (char)(name[0] | 0x20);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (hdr_names[mid].len < len)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < sizeof(hdr_names) / sizeof(hdr_names[0]) &&
+	     hdr_names[lo].len == len; lo++)
+		if ((hdr_names[lo].name[0] | 0x20) == first &&
+		    (memcmp(hdr_names[lo].name, name, len) == 0 ||	/* as spelt */
+		     utf8_ascii_ieq(hdr_names[lo].name, name, len)))
+			return &hdr_names[lo];
 	return NULL;
 }
 
@@ -128,11 +143,26 @@ over_limit(const struct limits *lim, enum rule_id rule, struct hdr_fname *field,
 		finding_add(out, rule, fname(field), s, len, offset, measured, limit, NULL);
 }
 
+#define HDR_ONES 0x0101010101010101ULL
+#define HDR_HIGHS 0x8080808080808080ULL
+
 static void
 check_name(const struct limits *lim, struct hdr_fname *field, const char *name,
 	   size_t len, struct finding_list *out)
 {
-	for (size_t i = 0; i < len; i++) {
+	size_t i = 0;
+
+	/* whole words of printable US-ASCII without ':' first */
+	for (; i + sizeof(uint64_t) <= len; i += sizeof(uint64_t)) {
+		uint64_t colon;
+
+		memcpy(&colon, name + i, sizeof(colon));
+		colon ^= HDR_ONES * ':';	/* a ':' is a zero octet */
+		if (utf8_word_outside(name + i, 0x21) ||
+		    ((colon - HDR_ONES) & ~colon & HDR_HIGHS) != 0)
+			break;
+	}
+	for (; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];
 
 		if (c < 33 || c > 126 || c == ':') {
@@ -147,49 +177,30 @@ check_name(const struct limits *lim, struct hdr_fname *field, const char *name,
 	over_limit(lim, RULE_HEADER_NAME_LENGTH, field, name, len, len, 0, out);
 }
 
-/* Physical lines: the first is "name:" plus the value up to the first
-   "\n"; the others are the folded continuations. */
-static void
-check_lines(const struct limits *lim, struct hdr_fname *field, size_t name_len,
-	    const char *v, size_t len, struct finding_list *out)
-{
-	size_t start = 0, longest = 0, longest_at = 0;
-
-	for (;;) {
-		const char *nl = memchr(v + start, '\n', len - start);
-		size_t end = nl ? (size_t)(nl - v) : len;
-		size_t line = end - start + (start == 0 ? name_len + 1 : 0);
-
-		if (line > longest) {
-			longest = line;
-			longest_at = start;
-		}
-		if (nl == NULL)
-			break;
-		start = end + 1;
-	}
-	/* Both tiers report: switching the hard one off leaves the other. */
-	over_limit(lim, RULE_HEADER_LINE_LENGTH, field, v, len, longest, longest_at, out);
-	over_limit(lim, RULE_HEADER_LINE_LENGTH_HARD, field, v, len, longest,
-		   longest_at, out);
-}
-
 static bool
 is_wsp(char c)
 {
 	return c == ' ' || c == '\t';
 }
 
+/* One pass over the value: its physical lines (the first is "name:" plus
+   the value up to the first "\n"; the others are the folded
+   continuations), then its length, then its bytes (bare CR, bare LF, NUL,
+   controls, UTF-8).  Plain printable text is skipped a word at a time. */
 static void
-check_bytes(struct hdr_fname *field, const char *v, size_t len, struct finding_list *out)
+check_value(const struct limits *lim, struct hdr_fname *field, size_t name_len,
+	    const char *v, size_t len, size_t total, struct finding_list *out)
 {
 	const unsigned char *u = (const unsigned char *)v;
 	size_t cr = NOWHERE, lf = NOWHERE, nul = NOWHERE, ctl = NOWHERE, bad = NOWHERE;
+	size_t start = 0, line, longest = 0, longest_at = 0;
 
 	for (size_t i = 0; i < len;) {
 		unsigned char c;
 		size_t n;
 
+		while (i + sizeof(uint64_t) <= len && !utf8_word_outside(u + i, 0x20))
+			i += sizeof(uint64_t);
 		while (i < len && u[i] >= 0x20 && u[i] < 0x7f)
 			i++;	/* plain printable text: nothing to look at */
 		if (i == len)
@@ -199,6 +210,12 @@ check_bytes(struct hdr_fname *field, const char *v, size_t len, struct finding_l
 			if (cr == NOWHERE && !(i + 1 < len && v[i + 1] == '\n'))
 				cr = i;
 		} else if (c == '\n') {
+			line = i - start + (start == 0 ? name_len + 1 : 0);
+			if (line > longest) {
+				longest = line;
+				longest_at = start;
+			}
+			start = i + 1;
 			if (lf == NOWHERE && !(i + 1 < len && is_wsp(v[i + 1])))
 				lf = i;
 		} else if (c == 0) {
@@ -219,6 +236,16 @@ check_bytes(struct hdr_fname *field, const char *v, size_t len, struct finding_l
 		}
 		i++;
 	}
+	line = len - start + (start == 0 ? name_len + 1 : 0);
+	if (line > longest) {
+		longest = line;
+		longest_at = start;
+	}
+	/* Both tiers report: switching the hard one off leaves the other. */
+	over_limit(lim, RULE_HEADER_LINE_LENGTH, field, v, len, longest, longest_at, out);
+	over_limit(lim, RULE_HEADER_LINE_LENGTH_HARD, field, v, len, longest,
+		   longest_at, out);
+	over_limit(lim, RULE_HEADER_VALUE_LENGTH, field, v, len, total, 0, out);
 	if (cr != NOWHERE)
 		finding_add(out, RULE_HEADER_BARE_CR, fname(field), v, len, cr, len, RULE_NO_LIMIT, NULL);
 	if (lf != NOWHERE)
@@ -412,6 +439,11 @@ check_authres(struct hdr_fname *field, const char *v, size_t len, struct finding
 		}
 	}
 	for (at = 0; at + 7 <= len; at++) {
+		const char *paren = memchr(v + at, '(', len - 6 - at);
+
+		if (paren == NULL)
+			break;
+		at = (size_t)(paren - v);
 		if (strncasecmp(v + at, "(null)=", 7) == 0) {
 			finding_add(out, RULE_AUTH_TAG_SYNTAX, fname(field), v, len, at, len,
 				    RULE_NO_LIMIT, "(null) method");
@@ -430,9 +462,7 @@ check_common(const struct limits *lim, struct hdr_fname *field, const char *name
 	unsigned kind = n ? n->kind : 0;
 
 	check_name(lim, field, name, name_len, out);
-	check_lines(lim, field, name_len, v, len, out);
-	over_limit(lim, RULE_HEADER_VALUE_LENGTH, field, v, len, total, 0, out);
-	check_bytes(field, v, len, out);
+	check_value(lim, field, name_len, v, len, total, out);
 	*mailboxes_r = 0;
 	if (kind & K_ADDRESS)
 		check_address(lim, field, v, len, mailboxes_r, out);

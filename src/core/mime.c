@@ -12,19 +12,31 @@
 #include <string.h>
 #include <strings.h>
 
-static const char mime_tspecials[] = "()<>@,;:\\\"/[]?=";
-
 static bool
 mime_is_wsp(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* RFC 2045 tspecials: ( ) < > @ , ; : \ " / [ ] ? = */
+static bool
+mime_is_tspecial(unsigned char c)
+{
+	switch (c) {
+	case '(': case ')': case '<': case '>': case '@': case ',': case ';':
+	case ':': case '\\': case '"': case '/': case '[': case ']': case '?':
+	case '=':
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* RFC 2045 token character (8-bit bytes tolerated). */
 static bool
 mime_is_token(unsigned char c)
 {
-	return c > 0x20 && c != 0x7f && strchr(mime_tspecials, c) == NULL;
+	return c > 0x20 && c != 0x7f && !mime_is_tspecial(c);
 }
 
 bool
@@ -427,6 +439,7 @@ count_continuation(struct mime_ct *ct, struct mime_state *st,
 		e->name = p->name;
 		e->name_len = p->name_len;
 		e->first_at = p->name_offset;
+		e->sections = e->max_section = e->total = 0;
 	} else if (e == NULL) {
 		e = &st->cont[MIME_TRACK_NAMES];	/* shared, name NULL */
 	}
@@ -496,7 +509,13 @@ mime_parse_content_type(const char *s, size_t len, struct mime_ct *ct)
 	const char *err;
 
 	memset(ct, 0, sizeof(*ct));
-	memset(&st, 0, sizeof(st));
+	/* not all of st: cont[] and slot[] are written before they are read */
+	memset(&st.cont[MIME_TRACK_NAMES], 0, sizeof(st.cont[MIME_TRACK_NAMES]));
+	memset(st.used, 0, sizeof(st.used));
+	st.ncont = 0;
+	st.bform = B_NONE;
+	st.late_len = 0;
+	st.late = false;
 	st.last = -1;
 	ct->boundary_bad_at = MIME_NOWHERE;
 

@@ -1,10 +1,13 @@
 /*
- * utf8.h -- UTF-8 validation and ASCII comparison shared by the checks
+ * utf8.h -- UTF-8 validation, ASCII comparison and the plain-ASCII word
+ * test shared by the checks
  */
 #ifndef MG_UTF8_H
 #define MG_UTF8_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 /* Length of the valid UTF-8 sequence at s[0..len) (1 for ASCII), or 0 if
    it is invalid: overlong forms, surrogates, code points past U+10FFFF
@@ -27,6 +30,20 @@ utf8_ascii_ieq(const char *a, const char *b, size_t n)
 			return 0;
 	}
 	return 1;
+}
+
+/* Is any of the 8 octets at p below lo or above 0x7e (lo at most 0x80)?
+   Lets a scan skip plain US-ASCII a 64-bit word at a time; exact for the
+   whole word, as the borrow or carry of one octet starts only at an octet
+   that is itself out of range. */
+static inline int
+utf8_word_outside(const void *p, unsigned lo)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t x;
+
+	memcpy(&x, p, sizeof(x));
+	return ((((x - ones * lo) & ~x) | ((x + ones) | x)) & highs) != 0;
 }
 
 #endif

@@ -327,6 +327,29 @@ deep_message(char *buf, size_t size, int n)
 	return len;
 }
 
+/* A part header field name is kept to BODY_NAME_KEEP bytes, whatever the
+   chunking; a name ends at ':' or a blank. */
+START_TEST(caps_a_part_header_name_at_every_split_point)
+{
+	static char body[BODY_NAME_KEEP + 200];
+	char want_line[BODY_NAME_KEEP + 64];
+	size_t n = 0;
+
+	n += (size_t)sprintf(body + n, "--b\r\n");
+	memset(body + n, 'N', BODY_NAME_KEEP + 44);
+	n += BODY_NAME_KEEP + 44;
+	n += (size_t)sprintf(body + n, ": v\r\nX-B : w\r\nX-C\t:x\r\n\r\n--b--\r\n");
+	snprintf(want_line, sizeof(want_line), "H1 %.*s: v [2/2]\nH1 X-B: w [2/2]\nH1 X-C:x [1/1]\n",
+		 BODY_NAME_KEEP, body + 5);
+	for (size_t split = 0; split < n; split++) {
+		walk("multipart/mixed; boundary=b", body, n, split, split == 0 ? 0 : 3,
+		     20, 0, &got, &ctx);
+		ck_assert_msg(strcmp(got.s, want_line) == 0, "split at %zu: got %s",
+			      split, got.s);
+	}
+}
+END_TEST
+
 START_TEST(calls_nesting_once_past_the_depth_limit)
 {
 	static char body[16384];
@@ -382,6 +405,8 @@ START_TEST(fires_on_a_dot_line_followed_by_an_smtp_command)
 		{ "a\r\n.\r\nrset\r\n", "S3\n" },
 		{ "a\r\n.\r\nQUIT  \r\n", "S3\n" },
 		{ "a\r\n.\r\n.\r\nQUIT\n", "S6\n" },
+		{ "x.y.\r\n.\r\nQUIT\r\n", "S6\n" },
+		{ "a.\r.\r\nQUIT\r\n", "S3\n" },
 		/* the quoted-printable and prose shapes */
 		{ "soft break=\r\n.\r\nmore text\r\n", "" },
 		{ "a\r\n.\r\n\r\nMAIL FROM:<x>\r\n", "" },
@@ -395,28 +420,63 @@ START_TEST(fires_on_a_dot_line_followed_by_an_smtp_command)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		walk(NULL, cases[i].body, strlen(cases[i].body), 0, 0, 20, 0, &got, &ctx);
+		size_t len = strlen(cases[i].body);
+
+		walk(NULL, cases[i].body, len, 0, 0, 20, 0, &got, &ctx);
 		ck_assert_msg(strcmp(got.s, cases[i].log) == 0,
 			      "case %zu: expected \"%s\", got \"%s\"", i, cases[i].log,
 			      got.s);
+		/* the same at every split point and byte by byte */
+		for (size_t split = 1; split <= len; split++) {
+			walk(NULL, cases[i].body, len, split, split == len ? 0 : 1,
+			     20, 0, &got, &ctx);
+			ck_assert_msg(strcmp(got.s, cases[i].log) == 0,
+				      "case %zu split at %zu: expected \"%s\", got \"%s\"",
+				      i, split, cases[i].log, got.s);
+		}
 	}
 }
 END_TEST
 
 START_TEST(looks_for_smuggling_inside_parts_too)
 {
-	static const char body[] =
-		"--b\r\n"
-		"Content-Type: text/plain\r\n"
-		"\r\n"
-		"x\r\n"
-		".\r\n"
-		"RCPT TO:<victim@example.com>\r\n"
-		"--b--\r\n";
+	static const struct {
+		const char *body;
+		const char *log;
+	} cases[] = {
+		{ "--b\r\n"
+		  "Content-Type: text/plain\r\n"
+		  "\r\n"
+		  "x\r\n"
+		  ".\r\n"
+		  "RCPT TO:<victim@example.com>\r\n"
+		  "--b--\r\n", "H1 Content-Type: text/plain [11/11]\nS36\n" },
+		/* after a bare CR, in a line among lines with dots */
+		{ "preamble. a.b\r\n"
+		  "--b\r\n"
+		  "\r\n"
+		  "a. b. c.\r\n"
+		  "x.y\r.\r\n"
+		  "QUIT\r\n"
+		  "-- not a delimiter.\r\n"
+		  "--b--\r\n", "S36\n" },
+		{ "--b\r\n\r\nx.y\r\nx.y\r\n.\r\nDATA\r\n--b--\r\n", "S17\n" },
+		/* dashes inside lines and lines of one "-" are no delimiters */
+		{ "--b\r\n\r\nx-y-z\r\n-\r\n-x\r\nab\r.\r\nRSET\r\n--b--\r\n", "S24\n" },
+		{ "--b\r\n\r\nQUJD\r\nREVG\r\n--b\r\n\r\n.\r\nQUIT\r\n--b--\r\n", "S26\n" },
+	};
 
-	walk("multipart/mixed; boundary=b", body, sizeof(body) - 1, 0, 0, 20, 0,
-	     &got, &ctx);
-	ck_assert_str_eq(got.s, "H1 Content-Type: text/plain [11/11]\nS36\n");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = strlen(cases[i].body);
+
+		for (size_t split = 0; split < len; split++) {
+			walk("multipart/mixed; boundary=b", cases[i].body, len, split,
+			     split == 0 ? 0 : 1, 20, 0, &got, &ctx);
+			ck_assert_msg(strcmp(got.s, cases[i].log) == 0,
+				      "case %zu split at %zu: expected \"%s\", got \"%s\"",
+				      i, split, cases[i].log, got.s);
+		}
+	}
 }
 END_TEST
 
@@ -562,6 +622,7 @@ body_suite(void)
 	tcase_add_test(tc, matches_boundaries_exactly_with_transport_padding_only);
 	tcase_add_test(tc, lets_an_outer_delimiter_end_the_parts_nested_in_it);
 	tcase_add_test(tc, caps_a_part_header_value_and_gives_its_full_length);
+	tcase_add_test(tc, caps_a_part_header_name_at_every_split_point);
 	tcase_add_test(tc, calls_nesting_once_past_the_depth_limit);
 	tcase_add_test(tc, caps_the_depth_limit_at_body_depth_max);
 	tcase_add_test(tc, refuses_even_the_first_level_with_a_limit_of_0);

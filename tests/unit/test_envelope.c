@@ -144,6 +144,42 @@ START_TEST(measures_the_original_bytes_past_a_nul)
 }
 END_TEST
 
+/* The byte scan skips plain text a word at a time: a control, 0xff or a
+   bad UTF-8 byte is found at its own offset wherever it sits. */
+START_TEST(finds_an_odd_byte_at_its_offset_anywhere_in_a_path)
+{
+	static const struct {
+		char c;
+		enum rule_id rule;
+	} odd[] = {
+		{ '\x01', RULE_MAIL_CONTROL }, { '\x7f', RULE_MAIL_CONTROL },
+		{ '\0', RULE_MAIL_CONTROL }, { '\xff', RULE_MAIL_OCTET_FF },
+		{ '\x80', RULE_MAIL_INVALID_UTF8 },
+	};
+	char addr[] = "<aaaaaaaaaaaaaaaaaaaaaaaaaaaa@x.example>";
+
+	for (size_t k = 0; k < sizeof(odd) / sizeof(odd[0]); k++) {
+		for (size_t at = 1; at < 29; at++) {
+			struct env_arg arg = { addr, sizeof(addr) - 1 };
+			struct env_mail_info mail;
+			struct finding_list f;
+			bool seen = false;
+
+			memset(addr + 1, 'a', 28);
+			addr[at] = odd[k].c;
+			finding_list_init(&f);
+			env_check_mail(&shipped->policy.limits, &arg, 1, &f, &mail);
+			for (size_t i = 0; i < f.count; i++)
+				if (f.items[i].rule == odd[k].rule) {
+					ck_assert_uint_eq(f.items[i].offset, at);
+					seen = true;
+				}
+			ck_assert_msg(seen, "byte %zu at %zu not found", k, at);
+		}
+	}
+}
+END_TEST
+
 START_TEST(keeps_a_sample_window_around_the_offset)
 {
 	char addr[1200];
@@ -192,6 +228,7 @@ envelope_suite(void)
 	tcase_add_test(tc, counts_recipients_past_the_limit);
 	tcase_add_test(tc, counts_unknown_commands_past_the_limit);
 	tcase_add_test(tc, measures_the_original_bytes_past_a_nul);
+	tcase_add_test(tc, finds_an_odd_byte_at_its_offset_anywhere_in_a_path);
 	tcase_add_test(tc, keeps_a_sample_window_around_the_offset);
 	tcase_add_test(tc, caps_findings_and_counts_the_rest);
 	suite_add_tcase(s, tc);

@@ -61,6 +61,199 @@ START_TEST(every_header_case_gets_exactly_its_findings)
 }
 END_TEST
 
+/* The value pass reads plain text a word at a time: an odd byte is found
+   at its own offset wherever it sits in a word, and nothing else is. */
+START_TEST(finds_an_odd_byte_at_its_offset_anywhere_in_a_word)
+{
+	static const struct {
+		char c;
+		const char *rule;
+	} odd[] = {
+		{ '\r', "header.bare_cr" }, { '\n', "header.bare_lf" },
+		{ '\0', "header.nul" }, { '\x01', "header.control" },
+		{ '\x1f', "header.control" }, { '\x7f', "header.control" },
+		{ '\x80', "header.invalid_utf8" }, { '\xff', "header.invalid_utf8" },
+		{ ' ', "-" }, { '~', "-" }, { '\t', "-" },
+	};
+	char value[24];
+	char names[512];
+
+	for (size_t k = 0; k < sizeof(odd) / sizeof(odd[0]); k++) {
+		for (size_t at = 0; at < sizeof(value); at++) {
+			struct hdr_state st;
+			struct finding_list f;
+
+			memset(value, 'a', sizeof(value));
+			value[at] = odd[k].c;
+			hdr_init(&st);
+			finding_list_init(&f);
+			hdr_check_field(&lim, &st, "X-A", 3, value, sizeof(value), &f);
+			names_of(&f, names, sizeof(names));
+			ck_assert_msg(strcmp(names, odd[k].rule) == 0,
+				      "byte %zu at %zu: expected %s, got %s", k, at,
+				      odd[k].rule, names);
+			if (f.count > 0)
+				ck_assert_uint_eq(f.items[0].offset, at);
+		}
+	}
+}
+END_TEST
+
+/* The same for the field name: ':', SP, controls and 8-bit bytes. */
+START_TEST(finds_an_odd_name_byte_at_its_offset_anywhere_in_a_word)
+{
+	static const char odd[] = { ':', ' ', '\0', '\x1f', '\x7f', '\x80', '\xff' };
+	char name[20];
+	char names[512];
+
+	for (size_t k = 0; k < sizeof(odd); k++) {
+		for (size_t at = 0; at < sizeof(name); at++) {
+			struct hdr_state st;
+			struct finding_list f;
+
+			memset(name, 'n', sizeof(name));
+			name[at] = odd[k];
+			hdr_init(&st);
+			finding_list_init(&f);
+			hdr_check_field(&lim, &st, name, sizeof(name), " v", 2, &f);
+			names_of(&f, names, sizeof(names));
+			ck_assert_msg(strcmp(names, "header.name_charset") == 0,
+				      "byte %zu at %zu: got %s", k, at, names);
+			ck_assert_uint_eq(f.items[0].offset, at);
+		}
+	}
+	for (int c = '!'; c <= '~'; c++) {
+		struct hdr_state st;
+		struct finding_list f;
+
+		if (c == ':')
+			continue;
+		memset(name, c, sizeof(name));
+		hdr_init(&st);
+		finding_list_init(&f);
+		hdr_check_field(&lim, &st, name, sizeof(name), " v", 2, &f);
+		ck_assert_uint_eq(f.count, 0);
+	}
+}
+END_TEST
+
+/* The longest physical line, counted with "name:" on the first, is
+   reported at its start. */
+START_TEST(reports_the_longest_line_at_its_start)
+{
+	char value[2400];	/* 2,249 octets used */
+	struct hdr_state st;
+	struct finding_list f;
+	size_t lens[] = { 10, 1100, 30, 1100, 5 }, o = 0, want_at = 0;
+
+	for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+		if (l > 0) {
+			value[o++] = '\n';
+			value[o++] = ' ';
+		}
+		if (l == 1)
+			want_at = o - 1;
+		memset(value + o, 'b', lens[l] - (l > 0));
+		o += lens[l] - (l > 0);
+	}
+	hdr_init(&st);
+	finding_list_init(&f);
+	hdr_check_field(&lim, &st, "X-A", 3, value, o, &f);
+	ck_assert_uint_ge(f.count, 1);
+	ck_assert_str_eq(rule_table[f.items[0].rule].name, "header.line_length");
+	ck_assert_uint_eq(f.items[0].length, 1100);
+	ck_assert_uint_eq(f.items[0].offset, want_at);
+}
+END_TEST
+
+/* Every named field is known by its name in any case: it gets what its
+   kind calls for (a bad value of its kind, and a second copy), and an
+   unknown name of the same length gets neither. */
+START_TEST(knows_every_named_field_in_any_case)
+{
+	static const struct {
+		const char *name;
+		const char *value;
+		const char *want;
+	} cases[] = {
+		{ "FROM", " ((a", "header.address_syntax|header.address_syntax,header.from_repeated" },
+		{ "sender", " ((a", "header.address_syntax|header.address_syntax,header.singleton_repeated" },
+		{ "reply-TO", " ((a", "header.address_syntax|header.address_syntax,header.singleton_repeated" },
+		{ "tO", " ((a", "header.address_syntax|header.address_syntax,header.singleton_repeated" },
+		{ "cC", " ((a", "header.address_syntax|header.address_syntax,header.singleton_repeated" },
+		{ "bcc", " ((a", "header.address_syntax|header.address_syntax,header.singleton_repeated" },
+		{ "resent-from", " ((a", "header.address_syntax|header.address_syntax" },
+		{ "RESENT-SENDER", " ((a", "header.address_syntax|header.address_syntax" },
+		{ "Resent-To", " ((a", "header.address_syntax|header.address_syntax" },
+		{ "Resent-cc", " ((a", "header.address_syntax|header.address_syntax" },
+		{ "Resent-BCC", " ((a", "header.address_syntax|header.address_syntax" },
+		{ "disposition-notification-to", " ((a", "header.address_syntax|header.address_syntax" },
+		{ "MAIL-FOLLOWUP-TO", " ((a", "header.address_syntax|header.address_syntax" },
+		{ "mail-reply-to", " ((a", "header.address_syntax|header.address_syntax" },
+		{ "DATE", " x", "-|header.singleton_repeated" },
+		{ "message-id", " x", "-|header.singleton_repeated" },
+		{ "IN-REPLY-TO", " x", "-|header.singleton_repeated" },
+		{ "references", " x", "-|header.singleton_repeated" },
+		{ "SUBJECT", " =?utf-8?q?a=00?=", "header.encoded_word_control|header.encoded_word_control,header.singleton_repeated" },
+		{ "comments", " =?utf-8?q?a=00?=", "header.encoded_word_control|header.encoded_word_control" },
+		{ "KEYWORDS", " =?utf-8?q?a=00?=", "header.encoded_word_control|header.encoded_word_control" },
+		{ "content-description", " =?utf-8?q?a=00?=", "header.encoded_word_control|header.encoded_word_control" },
+		{ "THREAD-TOPIC", " =?utf-8?q?a=00?=", "header.encoded_word_control|header.encoded_word_control" },
+		{ "content-TYPE", " x", "mime.syntax|mime.syntax" },
+		{ "CONTENT-DISPOSITION",
+		  " x; a*0=0; a*1=1; a*2=2; a*3=3; a*4=4; a*5=5; a*6=6; a*7=7; "
+		  "a*8=8; a*9=9; a*10=0; a*11=1; a*12=2; a*13=3; a*14=4; "
+		  "a*15=5; a*16=6; a*17=7; a*18=8; a*19=9; a*20=0; a*21=1; "
+		  "a*22=2; a*23=3; a*24=4; a*25=5; a*26=6; a*27=7; a*28=8; "
+		  "a*29=9; a*30=0; a*31=1; a*32=2; a*33=3; a*34=4; a*35=5; "
+		  "a*36=6; a*37=7; a*38=8; a*39=9; a*40=0; a*41=1; a*42=2; "
+		  "a*43=3; a*44=4; a*45=5; a*46=6; a*47=7; a*48=8; a*49=9; "
+		  "a*50=0; a*51=1; a*52=2; a*53=3; a*54=4; a*55=5; a*56=6; "
+		  "a*57=7; a*58=8; a*59=9; a*60=0; a*61=1; a*62=2; a*63=3; "
+		  "a*64=4",
+		  "mime.rfc2231_continuations|mime.rfc2231_continuations" },
+		{ "dkim-signature", " x", "auth.tag_syntax|auth.tag_syntax" },
+		{ "arc-seal", " x", "auth.tag_syntax|auth.tag_syntax" },
+		{ "ARC-MESSAGE-SIGNATURE", " x", "auth.tag_syntax|auth.tag_syntax" },
+		{ "arc-authentication-results", " a; =pass", "auth.tag_syntax|auth.tag_syntax" },
+		{ "AUTHENTICATION-RESULTS", " a; (null)=pass", "auth.tag_syntax|auth.tag_syntax" },
+		{ "Authentication-Results", " (c) x; (NULL)=pass", "auth.tag_syntax|auth.tag_syntax" },
+		{ "Authentication-Results", " x (null) =y (null", "-|-" },
+	};
+	char got_names[1024], name[64];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (int unknown = 0; unknown < 2; unknown++) {
+			struct hdr_state st;
+			struct finding_list f1, f2;
+			size_t len = strlen(cases[i].name), o;
+
+			memcpy(name, cases[i].name, len + 1);
+			if (unknown)
+				name[len - 1] = 'q';	/* no known name ends in q */
+			hdr_init(&st);
+			finding_list_init(&f1);
+			finding_list_init(&f2);
+			hdr_check_field(&lim, &st, name, len, cases[i].value,
+					strlen(cases[i].value), &f1);
+			hdr_check_field(&lim, &st, name, len, cases[i].value,
+					strlen(cases[i].value), &f2);
+			names_of(&f1, got_names, sizeof(got_names));
+			o = strlen(got_names);
+			got_names[o++] = '|';
+			names_of(&f2, got_names + o, sizeof(got_names) - o);
+			if (unknown)
+				ck_assert_msg(strcmp(got_names, "-|-") == 0,
+					      "%s: expected -|-, got %s", name, got_names);
+			else
+				ck_assert_msg(strcmp(got_names, cases[i].want) == 0,
+					      "%s: expected %s, got %s", name,
+					      cases[i].want, got_names);
+		}
+	}
+}
+END_TEST
+
 /* Feed `count` copies of one field; returns the findings. */
 static void
 feed(struct hdr_state *st, const char *name, const char *value, unsigned count,
@@ -239,6 +432,10 @@ hdr_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, every_header_case_gets_exactly_its_findings);
+	tcase_add_test(tc, finds_an_odd_byte_at_its_offset_anywhere_in_a_word);
+	tcase_add_test(tc, reports_the_longest_line_at_its_start);
+	tcase_add_test(tc, finds_an_odd_name_byte_at_its_offset_anywhere_in_a_word);
+	tcase_add_test(tc, knows_every_named_field_in_any_case);
 	tcase_add_test(tc, counts_fields_past_the_limit_once);
 	tcase_add_test(tc, measures_the_block_as_lines_with_crlf);
 	tcase_add_test(tc, reports_a_repeated_singleton_and_not_a_repeated_received);

@@ -197,6 +197,24 @@ START_TEST(counts_continued_parameters_apart)
 }
 END_TEST
 
+/* Past MIME_TRACK_NAMES continued names, the rest share one count, which
+   starts at zero on every call. */
+START_TEST(counts_continued_names_past_the_table_together)
+{
+	struct mime_ct ct;
+
+	for (int round = 0; round < 2; round++) {
+		PARSE("application/x; a*0=1; b*0=1; c*0=1; d*0=1; e*0=1; f*0=1; "
+		      "g*0=1; h*0=1; i*0=1; j*0=1; k*0=1; l*0=1; m*0=1; n*0=1; "
+		      "o*0=1; p*0=1; q*0=12; r*0=1; r*1=1", &ct);
+		ck_assert_uint_eq(ct.params, 19);
+		ck_assert_uint_eq(ct.max_continuations, 3);
+		ck_assert_uint_eq(ct.max_continued_len, 4);
+		assert_no_error(&ct);
+	}
+}
+END_TEST
+
 START_TEST(measures_boundaries_of_70_71_200_and_300_bytes)
 {
 	struct mime_ct ct;
@@ -442,6 +460,7 @@ mime_suite(void)
 	tcase_add_test(tc, assembles_continuations_in_section_order);
 	tcase_add_test(tc, counts_500_continuations_and_keeps_the_first_256_bytes);
 	tcase_add_test(tc, counts_continued_parameters_apart);
+	tcase_add_test(tc, counts_continued_names_past_the_table_together);
 	tcase_add_test(tc, measures_boundaries_of_70_71_200_and_300_bytes);
 	tcase_add_test(tc, finds_the_first_byte_outside_bchars);
 	tcase_add_test(tc, keeps_the_first_of_duplicate_boundaries_and_counts_the_rest);
