@@ -226,15 +226,16 @@ add_context(json_t *ev, const struct evt_context *ctx)
 			json_decref(ovr);
 			return -1;
 		}
-		r |= json_object_set_new(pol, "trusted", json_boolean(ctx->trusted));
-		r |= json_object_set_new(pol, "authenticated", json_boolean(ctx->authenticated));
-		r |= json_object_set_new(pol, "overrides", ovr);
+		/* fill ovr while it is ours: a failed set below frees it */
 		for (size_t i = 0; i < ctx->noverrides && i < EVT_OVERRIDES_MAX; i++) {
 			char buf[EVT_FIELD_MAX + 1];
 
 			esc_bytes(ctx->overrides[i], strlen(ctx->overrides[i]), buf, sizeof(buf), NULL);
 			r |= json_array_append_new(ovr, json_string(buf));
 		}
+		r |= json_object_set_new(pol, "trusted", json_boolean(ctx->trusted));
+		r |= json_object_set_new(pol, "authenticated", json_boolean(ctx->authenticated));
+		r |= json_object_set_new(pol, "overrides", ovr);
 	}
 	r |= set_escaped(ev, "helo", ctx->helo, ctx->helo_len, EVT_FIELD_MAX);
 	r |= set_escaped(ev, "sender", ctx->sender, ctx->sender_len, EVT_FIELD_MAX);
