@@ -70,28 +70,59 @@ event_head(const struct evt_time *t, const char *host, const char *type)
 	return ev;
 }
 
+/* The line being dumped.  A failed write is remembered: jansson can go
+   on after a write it was refused (an allocation failing in json_dumps()
+   gave a line with the key "time" missing and no error), so only a dump
+   with no failed write at all is an event. */
+struct evt_buf {
+	char *s;
+	size_t len, cap;
+	bool failed;
+};
+
+static int
+dump_cb(const char *buf, size_t size, void *arg)
+{
+	struct evt_buf *b = arg;
+
+	if (!b->failed && b->cap - b->len < size + 2) {
+		size_t cap = b->cap ? b->cap : 1024;
+		char *s;
+
+		while (cap - b->len < size + 2)
+			cap *= 2;
+		if ((s = realloc(b->s, cap)) == NULL)
+			b->failed = true;
+		else {
+			b->s = s;
+			b->cap = cap;
+		}
+	}
+	if (b->failed)
+		return -1;
+	memcpy(b->s + b->len, buf, size);
+	b->len += size;
+	return 0;
+}
+
 /* Dump ev as one line with a trailing newline; consumes ev. */
 static char *
 event_line(json_t *ev)
 {
-	char *s, *line;
-	size_t len;
+	struct evt_buf b = { NULL, 0, 0, false };
+	int r;
 
 	if (ev == NULL)
 		return NULL;
-	s = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	r = json_dump_callback(ev, dump_cb, &b, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(ev);
-	if (s == NULL)
-		return NULL;
-	len = strlen(s);
-	line = realloc(s, len + 2);
-	if (line == NULL) {
-		free(s);
+	if (r != 0 || b.failed || b.s == NULL) {
+		free(b.s);
 		return NULL;
 	}
-	line[len] = '\n';
-	line[len + 1] = '\0';
-	return line;
+	b.s[b.len] = '\n';
+	b.s[b.len + 1] = '\0';
+	return b.s;
 }
 
 static json_t *
@@ -103,8 +134,10 @@ finding_json(const struct policy *pol, const struct finding *f, size_t sample_ma
 	enum rule_action a = pol_rule_action(pol, f->rule, &monitored);
 	int r = 0;
 
-	if (o == NULL)
+	if (o == NULL || f->sha256_failed) {
+		json_decref(o);
 		return NULL;
+	}
 	r |= set_str(o, "rule", rule_table[f->rule].name);
 	r |= set_str(o, "stage", rule_stage_name(f->stage));
 	/* already escaped when the finding was made (names are attacker bytes) */
@@ -184,19 +217,25 @@ add_context(json_t *ev, const struct evt_context *ctx)
 	if (ctx->trusted || ctx->authenticated || ctx->noverrides > 0) {
 		json_t *pol = json_object(), *ovr = json_array();
 
-		if (pol == NULL || ovr == NULL || json_object_set_new(ev, "policy", pol) < 0) {
+		if (pol == NULL || ovr == NULL) {
+			json_decref(pol);	/* not attached yet: ours to free */
 			json_decref(ovr);
 			return -1;
 		}
-		r |= json_object_set_new(pol, "trusted", json_boolean(ctx->trusted));
-		r |= json_object_set_new(pol, "authenticated", json_boolean(ctx->authenticated));
-		r |= json_object_set_new(pol, "overrides", ovr);
+		if (json_object_set_new(ev, "policy", pol) < 0) {
+			json_decref(ovr);
+			return -1;
+		}
+		/* fill ovr while it is ours: a failed set below frees it */
 		for (size_t i = 0; i < ctx->noverrides && i < EVT_OVERRIDES_MAX; i++) {
 			char buf[EVT_FIELD_MAX + 1];
 
 			esc_bytes(ctx->overrides[i], strlen(ctx->overrides[i]), buf, sizeof(buf), NULL);
 			r |= json_array_append_new(ovr, json_string(buf));
 		}
+		r |= json_object_set_new(pol, "trusted", json_boolean(ctx->trusted));
+		r |= json_object_set_new(pol, "authenticated", json_boolean(ctx->authenticated));
+		r |= json_object_set_new(pol, "overrides", ovr);
 	}
 	r |= set_escaped(ev, "helo", ctx->helo, ctx->helo_len, EVT_FIELD_MAX);
 	r |= set_escaped(ev, "sender", ctx->sender, ctx->sender_len, EVT_FIELD_MAX);

@@ -35,6 +35,7 @@ finding_hash(struct finding *f, const char *value, size_t len)
 	f->has_sha256 = EVP_Digest(value, len, f->sha256, &outlen,
 				   EVP_sha256(), NULL) == 1 &&
 		outlen == FINDING_SHA256_LEN;
+	f->sha256_failed = !f->has_sha256;
 }
 
 struct finding *

@@ -38,6 +38,8 @@ struct finding {
 	size_t value_len;		/* length of the whole value */
 	unsigned char sha256[FINDING_SHA256_LEN];
 	bool has_sha256;
+	bool sha256_failed;		/* hashing failed (memory): an event
+					   about it cannot be built */
 };
 
 struct finding_list {
