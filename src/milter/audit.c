@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/alog.h"
 #include "core/chain.h"
 #include "core/keyfile.h"
 
@@ -555,47 +556,33 @@ mg_audit_lifecycle(const char *type, const char *const *kv)
 
 /* --- continuing the chain ------------------------------------------------- */
 
-/* The last ',"seq":' in line[0..len): the writer puts it after every
-   other member but "chain" and "mac". */
-static const char *
-last_seq_member(const char *line, size_t len)
-{
-	static const char member[] = ",\"seq\":";
-	size_t mlen = sizeof(member) - 1;
-
-	for (size_t i = len >= mlen ? len - mlen + 1 : 0; i-- > 0; )
-		if (memcmp(line + i, member, mlen) == 0)
-			return line + i;
-	return NULL;
-}
-
-/* The seq and MAC of the last whole event in buf[0..len). */
+/* The seq and MAC of the last chained event among the whole lines of
+   buf[0..len), read with the audit tool's parser (the first line of a tail
+   window may be cut: it does not parse and is passed over). */
 static bool
 last_sealed(const char *buf, size_t len, struct chain_state *st)
 {
-	while (len > 0) {
-		size_t end = len, start, canon;
-		const char *seq;
-		unsigned char mac[CHAIN_MAC_LEN];
+	struct alog_event *ev = malloc(sizeof(*ev));
+	struct alog_lines it;
+	const char *line, *why;
+	size_t llen, col;
+	unsigned char mac[CHAIN_MAC_LEN];
+	bool found = false;
 
-		while (end > 0 && buf[end - 1] == '\n')
-			end--;
-		start = end;
-		while (start > 0 && buf[start - 1] != '\n')
-			start--;
-		if (end > start && chain_split(buf + start, end - start, &canon, mac)) {
-			seq = last_seq_member(buf + start, canon);
-			if (seq != NULL) {
-				st->seq = strtoull(seq + 7, NULL, 10);
-				memcpy(st->mac, mac, CHAIN_MAC_LEN);
-				return true;
-			}
+	if (ev == NULL)
+		return false;
+	alog_lines_init(&it, buf, len);
+	while (alog_lines_next(&it, &line, &llen)) {
+		if (alog_parse(line, llen, ev, &why, &col) == 0 && ev->seq.set &&
+		    ev->mac.set && ev->mac.p != NULL &&
+		    chain_unhex(ev->mac.p, ev->mac.len, mac)) {
+			st->seq = ev->seq.v;
+			memcpy(st->mac, mac, CHAIN_MAC_LEN);
+			found = true;
 		}
-		len = start;
-		if (len == end)
-			break;
 	}
-	return false;
+	free(ev);
+	return found;
 }
 
 static bool
