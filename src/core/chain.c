@@ -2,6 +2,7 @@
  * chain.c -- the tamper-evident chain over audit events (see chain.h)
  */
 #include "chain.h"
+#include "esc.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -66,17 +67,6 @@ chain_hex(const unsigned char mac[CHAIN_MAC_LEN], char *out)
 	out[CHAIN_HEX_LEN] = '\0';
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 bool
 chain_unhex(const char *hex, size_t len, unsigned char mac_r[CHAIN_MAC_LEN])
@@ -84,7 +74,8 @@ chain_unhex(const char *hex, size_t len, unsigned char mac_r[CHAIN_MAC_LEN])
 	if (len != CHAIN_HEX_LEN)
 		return false;
 	for (size_t i = 0; i < CHAIN_MAC_LEN; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		int hi = esc_hexval((unsigned char)hex[2 * i]);
+		int lo = esc_hexval((unsigned char)hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return false;

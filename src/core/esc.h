@@ -22,4 +22,7 @@ size_t esc_bytes(const char *in, size_t len, char *out, size_t outsize,
 /* True if c is a byte esc_bytes() writes as itself. */
 bool esc_is_plain(unsigned char c);
 
+/* The value of a hex digit (either case), or -1. */
+int esc_hexval(unsigned char c);
+
 #endif

@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include "esc.h"
+
 static const char mal_unterminated[] = "unterminated";
 static const char mal_empty_charset[] = "empty charset";
 static const char mal_charset[] = "charset is not a token";
@@ -150,17 +152,6 @@ put(struct ew_sink *k, unsigned char c)
 		k->truncated = true;
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 static int
 b64val(unsigned char c)
@@ -191,8 +182,8 @@ decode_q(const char *t, size_t len, struct ew_sink *k)
 		if (c == '_') {
 			put(k, ' ');
 		} else if (c == '=' && i + 2 < len &&
-			   (hi = hexval((unsigned char)t[i + 1])) >= 0 &&
-			   (lo = hexval((unsigned char)t[i + 2])) >= 0) {
+			   (hi = esc_hexval((unsigned char)t[i + 1])) >= 0 &&
+			   (lo = esc_hexval((unsigned char)t[i + 2])) >= 0) {
 			put(k, (unsigned char)(hi << 4 | lo));
 			i += 2;
 		} else {

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "esc.h"
+
 static bool
 mime_is_wsp(char c)
 {
@@ -46,17 +48,6 @@ mime_is_bchar(unsigned char c)
 	       (c >= 'A' && c <= 'Z') || (c != '\0' && strchr("'()+_,-./:=? ", c) != NULL);
 }
 
-static int
-mime_hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static char
 mime_lower(char c)
@@ -197,8 +188,8 @@ locate_text(struct mime_param_iter *it, struct mime_param *p, bool terminated)
 	if (p->extended) {
 		for (size_t i = 0; i < n; i++)
 			if (t[i] == '%' && (i + 2 >= n ||
-					    mime_hexval((unsigned char)t[i + 1]) < 0 ||
-					    mime_hexval((unsigned char)t[i + 2]) < 0)) {
+					    esc_hexval((unsigned char)t[i + 1]) < 0 ||
+					    esc_hexval((unsigned char)t[i + 2]) < 0)) {
 				iter_error(it, "bad %-escape in extended value",
 					   (size_t)(t + i - it->s));
 				break;
@@ -345,8 +336,8 @@ dec_next(struct mime_dec *d)
 				return (unsigned char)s[d->i++];
 		}
 		if (d->v.extended && c == '%' && d->i + 2 <= d->v.len) {
-			int hi = mime_hexval((unsigned char)s[d->i]);
-			int lo = mime_hexval((unsigned char)s[d->i + 1]);
+			int hi = esc_hexval((unsigned char)s[d->i]);
+			int lo = esc_hexval((unsigned char)s[d->i + 1]);
 
 			if (hi >= 0 && lo >= 0) {
 				d->i += 2;
