@@ -45,15 +45,3 @@ esc_bytes(const char *in, size_t len, char *out, size_t outsize,
 		*consumed_r = i;
 	return o;
 }
-
-int
-esc_hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}

@@ -22,7 +22,18 @@ size_t esc_bytes(const char *in, size_t len, char *out, size_t outsize,
 /* True if c is a byte esc_bytes() writes as itself. */
 bool esc_is_plain(unsigned char c);
 
-/* The value of a hex digit (either case), or -1. */
-int esc_hexval(unsigned char c);
+/* The value of a hex digit (either case), or -1.  Inline: the MIME and
+   encoded-word decoders call it per byte. */
+static inline int
+esc_hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
 
 #endif
