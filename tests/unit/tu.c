@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/cfg.h"
+#include "core/esc.h"
 
 const char *
 tu_data_path(const char *rel)
@@ -41,18 +42,6 @@ tu_read(const char *path, size_t *len_r)
 	return buf;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static void
 unescape(const char *s, size_t len, struct tu_col *col)
 {
@@ -70,11 +59,17 @@ unescape(const char *s, size_t len, struct tu_col *col)
 		case 'r': col->s[o++] = '\r'; break;
 		case 'n': col->s[o++] = '\n'; break;
 		case 'x':
-			ck_assert_msg(i + 2 < len && hexval(s[i + 1]) >= 0 &&
-				      hexval(s[i + 2]) >= 0, "bad \\x escape");
-			col->s[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+		{
+			int hi, lo;
+
+			ck_assert_msg(i + 2 < len, "bad \\x escape");
+			hi = esc_hexval((unsigned char)s[i + 1]);
+			lo = esc_hexval((unsigned char)s[i + 2]);
+			ck_assert_msg(hi >= 0 && lo >= 0, "bad \\x escape");
+			col->s[o++] = (char)(hi * 16 + lo);
 			i += 2;
 			break;
+		}
 		default: col->s[o++] = s[i]; break;
 		}
 	}
