@@ -11,6 +11,7 @@
 #include "hdr.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -22,7 +23,7 @@
 #define NOWHERE ((size_t)-1)
 #define EW_DECODE_MAX 512	/* decoded bytes examined per encoded-word */
 
-/* Field names and what they call for, by length (lookup() bisects). */
+/* Field names and what they call for. */
 enum hdr_kind_bits {
 	K_ADDRESS = 1 << 0,	/* address list: tokenizer, mailboxes */
 	K_TEXT_EW = 1 << 1,	/* unstructured text whose encoded-words decode to display */
@@ -42,65 +43,87 @@ struct hdr_name {
 
 #define HDR_NAME(s) s, sizeof(s) - 1
 
-static const struct hdr_name hdr_names[] = {
-	{ HDR_NAME("To"), K_ADDRESS, HDR_S_TO, -1 },
-	{ HDR_NAME("Cc"), K_ADDRESS, HDR_S_CC, -1 },
-	{ HDR_NAME("Bcc"), K_ADDRESS, HDR_S_BCC, -1 },
-	{ HDR_NAME("From"), K_ADDRESS, HDR_S_FROM, -1 },
-	{ HDR_NAME("Date"), 0, HDR_S_DATE, -1 },
-	{ HDR_NAME("Sender"), K_ADDRESS, HDR_S_SENDER, -1 },
-	{ HDR_NAME("Subject"), K_TEXT_EW, HDR_S_SUBJECT, -1 },
-	{ HDR_NAME("Reply-To"), K_ADDRESS, HDR_S_REPLY_TO, -1 },
-	{ HDR_NAME("Comments"), K_TEXT_EW, -1, -1 },
-	{ HDR_NAME("Keywords"), K_TEXT_EW, -1, -1 },
-	{ HDR_NAME("ARC-Seal"), K_TAGLIST, -1, HDR_A_ARC_SEAL },
-	{ HDR_NAME("Resent-To"), K_ADDRESS, -1, -1 },
-	{ HDR_NAME("Resent-Cc"), K_ADDRESS, -1, -1 },
-	{ HDR_NAME("Resent-Bcc"), K_ADDRESS, -1, -1 },
-	{ HDR_NAME("Message-ID"), 0, HDR_S_MESSAGE_ID, -1 },
-	{ HDR_NAME("References"), 0, HDR_S_REFERENCES, -1 },
-	{ HDR_NAME("Resent-From"), K_ADDRESS, -1, -1 },
-	{ HDR_NAME("In-Reply-To"), 0, HDR_S_IN_REPLY_TO, -1 },
-	{ HDR_NAME("Thread-Topic"), K_TEXT_EW, -1, -1 },
-	{ HDR_NAME("Content-Type"), K_CTYPE, -1, -1 },
-	{ HDR_NAME("Resent-Sender"), K_ADDRESS, -1, -1 },
-	{ HDR_NAME("Mail-Reply-To"), K_ADDRESS, -1, -1 },
-	{ HDR_NAME("DKIM-Signature"), K_TAGLIST, -1, HDR_A_DKIM },
-	{ HDR_NAME("Mail-Followup-To"), K_ADDRESS, -1, -1 },
-	{ HDR_NAME("Content-Description"), K_TEXT_EW, -1, -1 },
-	{ HDR_NAME("Content-Disposition"), K_PARAMS, -1, -1 },
-	{ HDR_NAME("ARC-Message-Signature"), K_TAGLIST, -1, HDR_A_ARC_MESSAGE },
-	{ HDR_NAME("Authentication-Results"), K_AUTHRES, -1, HDR_A_AUTH_RESULTS },
-	{ HDR_NAME("ARC-Authentication-Results"), K_AUTHRES, -1, HDR_A_ARC_RESULTS },
-	{ HDR_NAME("Disposition-Notification-To"), K_ADDRESS, -1, -1 },
+/* Every field's name is looked up, and most are not in the table: one
+   hash of the length and three letters (first, middle, last; case folded)
+   picks the only slot the name can be in.  A name's slot is written in
+   the table below; hdr_names_misplaced() (a unit test) finds a name in the
+   wrong slot and says where it belongs, and the compiler (-Woverride-init)
+   refuses two names in one slot. */
+#define HDR_SLOTS 64
+
+static size_t
+slot_of(const char *name, size_t len)
+{
+	unsigned f = (unsigned char)name[0] | 0x20, m = (unsigned char)name[len / 2] | 0x20,
+		l = (unsigned char)name[len - 1] | 0x20;
+
+	return (len * 24 + f * 6 + m * 7 + l) & (HDR_SLOTS - 1);
+}
+
+static const struct hdr_name hdr_names[HDR_SLOTS] = {
+	[3] = { HDR_NAME("Content-Type"), K_CTYPE, -1, -1 },
+	[8] = { HDR_NAME("Comments"), K_TEXT_EW, -1, -1 },
+	[9] = { HDR_NAME("Date"), 0, HDR_S_DATE, -1 },
+	[11] = { HDR_NAME("Content-Description"), K_TEXT_EW, -1, -1 },
+	[13] = { HDR_NAME("Resent-From"), K_ADDRESS, -1, -1 },
+	[16] = { HDR_NAME("ARC-Authentication-Results"), K_AUTHRES, -1, HDR_A_ARC_RESULTS },
+	[17] = { HDR_NAME("Resent-Sender"), K_ADDRESS, -1, -1 },
+	[18] = { HDR_NAME("References"), 0, HDR_S_REFERENCES, -1 },
+	[23] = { HDR_NAME("ARC-Seal"), K_TAGLIST, -1, HDR_A_ARC_SEAL },
+	[24] = { HDR_NAME("Disposition-Notification-To"), K_ADDRESS, -1, -1 },
+	[26] = { HDR_NAME("Cc"), K_ADDRESS, HDR_S_CC, -1 },
+	[30] = { HDR_NAME("DKIM-Signature"), K_TAGLIST, -1, HDR_A_DKIM },
+	[32] = { HDR_NAME("To"), K_ADDRESS, HDR_S_TO, -1 },
+	[38] = { HDR_NAME("ARC-Message-Signature"), K_TAGLIST, -1, HDR_A_ARC_MESSAGE },
+	[39] = { HDR_NAME("Content-Disposition"), K_PARAMS, -1, -1 },
+	[40] = { HDR_NAME("Authentication-Results"), K_AUTHRES, -1, HDR_A_AUTH_RESULTS },
+	[41] = { HDR_NAME("Resent-Cc"), K_ADDRESS, -1, -1 },
+	[42] = { HDR_NAME("Reply-To"), K_ADDRESS, HDR_S_REPLY_TO, -1 },
+	[43] = { HDR_NAME("Resent-Bcc"), K_ADDRESS, -1, -1 },
+	[44] = { HDR_NAME("Bcc"), K_ADDRESS, HDR_S_BCC, -1 },
+	[48] = { HDR_NAME("Sender"), K_ADDRESS, HDR_S_SENDER, -1 },
+	[49] = { HDR_NAME("Mail-Followup-To"), K_ADDRESS, -1, -1 },
+	[51] = { HDR_NAME("Message-ID"), 0, HDR_S_MESSAGE_ID, -1 },
+	[52] = { HDR_NAME("Subject"), K_TEXT_EW, HDR_S_SUBJECT, -1 },
+	[53] = { HDR_NAME("Resent-To"), K_ADDRESS, -1, -1 },
+	[54] = { HDR_NAME("Thread-Topic"), K_TEXT_EW, -1, -1 },
+	[56] = { HDR_NAME("Mail-Reply-To"), K_ADDRESS, -1, -1 },
+	[58] = { HDR_NAME("From"), K_ADDRESS, HDR_S_FROM, -1 },
+	[61] = { HDR_NAME("In-Reply-To"), 0, HDR_S_IN_REPLY_TO, -1 },
+	[62] = { HDR_NAME("Keywords"), K_TEXT_EW, -1, -1 },
 };
 
 static const struct hdr_name *
 lookup(const char *name, size_t len)
 {
-	/* Every field goes through here: bisect to the first name of this
-	   length, then compare the first letter before the names. */
-	size_t lo = 0, hi = sizeof(hdr_names) / sizeof(hdr_names[0]);
-	char first;
+	const struct hdr_name *n;
 
-	if (len < 2 || len > 27)
+	if (len == 0)
 		return NULL;
-	first = (char)(name[0] | 0x20);
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
+	n = &hdr_names[slot_of(name, len)];
+	if (n->len != len ||
+	    (memcmp(n->name, name, len) != 0 &&	/* as spelt */
+	     !utf8_ascii_ieq(n->name, name, len)))
+		return NULL;
+	return n;
+}
 
-		if (hdr_names[mid].len < len)
-			lo = mid + 1;
-		else
-			hi = mid;
+size_t
+hdr_names_misplaced(char *name_r, size_t size, size_t *slot_r)
+{
+	size_t bad = 0;
+
+	for (size_t i = 0; i < HDR_SLOTS; i++) {
+		const struct hdr_name *n = &hdr_names[i];
+
+		if (n->name == NULL || slot_of(n->name, n->len) == i)
+			continue;
+		if (bad++ == 0 && size > 0) {
+			snprintf(name_r, size, "%s", n->name);
+			*slot_r = slot_of(n->name, n->len);
+		}
 	}
-	for (; lo < sizeof(hdr_names) / sizeof(hdr_names[0]) &&
-	     hdr_names[lo].len == len; lo++)
-		if ((hdr_names[lo].name[0] | 0x20) == first &&
-		    (memcmp(hdr_names[lo].name, name, len) == 0 ||	/* as spelt */
-		     utf8_ascii_ieq(hdr_names[lo].name, name, len)))
-			return &hdr_names[lo];
-	return NULL;
+	return bad;
 }
 
 void
@@ -118,6 +141,15 @@ struct hdr_fname {
 	bool built;
 	char buf[FINDING_FIELD_MAX];
 };
+
+static void
+fname_init(struct hdr_fname *f, const char *prefix, const char *name, size_t len)
+{
+	f->prefix = prefix;
+	f->name = name;
+	f->len = len;
+	f->built = false;
+}
 
 static const char *
 fname(struct hdr_fname *f)
@@ -143,34 +175,16 @@ over_limit(const struct limits *lim, enum rule_id rule, struct hdr_fname *field,
 		finding_add(out, rule, fname(field), s, len, offset, measured, limit, NULL);
 }
 
-#define HDR_ONES 0x0101010101010101ULL
-#define HDR_HIGHS 0x8080808080808080ULL
-
 static void
 check_name(const struct limits *lim, struct hdr_fname *field, const char *name,
 	   size_t len, struct finding_list *out)
 {
-	size_t i = 0;
+	/* printable US-ASCII without ':' is skipped 16 octets at a time */
+	size_t i = utf8_plain_span(name, len, 0x21, ':');
 
-	/* whole words of printable US-ASCII without ':' first */
-	for (; i + sizeof(uint64_t) <= len; i += sizeof(uint64_t)) {
-		uint64_t colon;
-
-		memcpy(&colon, name + i, sizeof(colon));
-		colon ^= HDR_ONES * ':';	/* a ':' is a zero octet */
-		if (utf8_word_outside(name + i, 0x21) ||
-		    ((colon - HDR_ONES) & ~colon & HDR_HIGHS) != 0)
-			break;
-	}
-	for (; i < len; i++) {
-		unsigned char c = (unsigned char)name[i];
-
-		if (c < 33 || c > 126 || c == ':') {
-			finding_add(out, RULE_HEADER_NAME_CHARSET, fname(field), name, len, i,
-				    len, RULE_NO_LIMIT, "byte outside printable US-ASCII");
-			break;
-		}
-	}
+	if (i < len)
+		finding_add(out, RULE_HEADER_NAME_CHARSET, fname(field), name, len, i,
+			    len, RULE_NO_LIMIT, "byte outside printable US-ASCII");
 	if (len == 0)
 		finding_add(out, RULE_HEADER_NAME_CHARSET, fname(field), name, len, 0, 0,
 			    RULE_NO_LIMIT, "empty field name");
@@ -186,7 +200,7 @@ is_wsp(char c)
 /* One pass over the value: its physical lines (the first is "name:" plus
    the value up to the first "\n"; the others are the folded
    continuations), then its length, then its bytes (bare CR, bare LF, NUL,
-   controls, UTF-8).  Plain printable text is skipped a word at a time. */
+   controls, UTF-8).  Plain printable text is skipped 16 octets at a time. */
 static void
 check_value(const struct limits *lim, struct hdr_fname *field, size_t name_len,
 	    const char *v, size_t len, size_t total, struct finding_list *out)
@@ -199,10 +213,7 @@ check_value(const struct limits *lim, struct hdr_fname *field, size_t name_len,
 		unsigned char c;
 		size_t n;
 
-		while (i + sizeof(uint64_t) <= len && !utf8_word_outside(u + i, 0x20))
-			i += sizeof(uint64_t);
-		while (i < len && u[i] >= 0x20 && u[i] < 0x7f)
-			i++;	/* plain printable text: nothing to look at */
+		i += utf8_plain_span(v + i, len - i, 0x20, 0);	/* nothing to look at */
 		if (i == len)
 			break;
 		c = u[i];
@@ -482,13 +493,14 @@ hdr_check_field(const struct limits *lim, struct hdr_state *st, const char *name
 		size_t name_len, const char *value, size_t value_len,
 		struct finding_list *out)
 {
-	struct hdr_fname f = { "header:", name, name_len, false, "" };
+	struct hdr_fname f;	/* buf is written only for a finding */
 	struct hdr_fname *field = &f;
 	struct mime_ct ct;
 	size_t mailboxes;
 	const struct hdr_name *n;
 	unsigned long long before = st->block_len;
 
+	fname_init(&f, "header:", name, name_len);
 	st->count++;
 	st->block_len += name_len + 1 + value_len + 2;
 	if (st->count == lim->limit[RULE_HEADER_COUNT] + 1)
@@ -524,10 +536,11 @@ hdr_check_part_field(const struct limits *lim, const char *name, size_t name_len
 		     const char *value, size_t value_len, size_t value_total,
 		     struct finding_list *out)
 {
-	struct hdr_fname f = { "part:", name, name_len, false, "" };
+	struct hdr_fname f;
 	struct mime_ct ct;
 	size_t mailboxes;
 
+	fname_init(&f, "part:", name, name_len);
 	check_common(lim, &f, name, name_len, value, value_len, value_total,
 		     &mailboxes, &ct, out);
 }

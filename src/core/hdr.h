@@ -60,4 +60,9 @@ void hdr_check_part_field(const struct limits *lim, const char *name,
 void hdr_check_end(const struct limits *lim, const struct hdr_state *st,
 		   struct finding_list *out);
 
+/* For the unit test of the field-name table: the number of names written
+   in a slot their hash does not pick (then never found), and the first
+   one's name and right slot. */
+size_t hdr_names_misplaced(char *name_r, size_t size, size_t *slot_r);
+
 #endif

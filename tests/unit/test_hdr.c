@@ -254,6 +254,16 @@ START_TEST(knows_every_named_field_in_any_case)
 }
 END_TEST
 
+START_TEST(every_known_name_sits_in_the_slot_its_hash_picks)
+{
+	char name[64] = "";
+	size_t slot = 0, bad = hdr_names_misplaced(name, sizeof(name), &slot);
+
+	ck_assert_msg(bad == 0, "%zu field names in the wrong slot of hdr_names[]; "
+		      "the first, %s, belongs in [%zu]", bad, name, slot);
+}
+END_TEST
+
 /* Feed `count` copies of one field; returns the findings. */
 static void
 feed(struct hdr_state *st, const char *name, const char *value, unsigned count,
@@ -436,6 +446,7 @@ hdr_suite(void)
 	tcase_add_test(tc, reports_the_longest_line_at_its_start);
 	tcase_add_test(tc, finds_an_odd_name_byte_at_its_offset_anywhere_in_a_word);
 	tcase_add_test(tc, knows_every_named_field_in_any_case);
+	tcase_add_test(tc, every_known_name_sits_in_the_slot_its_hash_picks);
 	tcase_add_test(tc, counts_fields_past_the_limit_once);
 	tcase_add_test(tc, measures_the_block_as_lines_with_crlf);
 	tcase_add_test(tc, reports_a_repeated_singleton_and_not_a_repeated_received);
