@@ -499,12 +499,13 @@ cb_headers(struct cb_state *s, const struct cb_msg *m)
 
 static void
 on_part_header(void *arg, const char *name, size_t name_len, const char *value,
-	       size_t value_len, size_t value_total, unsigned depth)
+	       size_t value_len, size_t value_total, unsigned depth,
+	       const struct mime_ct *ct)
 {
 	struct cb_state *s = arg;
 
 	hdr_check_part_field(&g_pol->limits, name, name_len, value, value_len,
-			     value_total, &s->body_f);
+			     value_total, ct, &s->body_f);
 }
 
 static void

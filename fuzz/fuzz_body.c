@@ -46,10 +46,10 @@ mix_n(struct trace *t, unsigned long long v)
 static void
 on_part_header(void *arg, const char *name, size_t name_len,
 	       const char *value, size_t value_len, size_t value_total_len,
-	       unsigned depth)
+	       unsigned depth, const struct mime_ct *ct)
 {
 	struct trace *t = arg;
-	struct finding_list f;
+	struct finding_list f, g;
 
 	if (name_len > BODY_NAME_KEEP || value_len > BODY_FIELD_KEEP ||
 	    value_len > value_total_len)
@@ -63,8 +63,18 @@ on_part_header(void *arg, const char *name, size_t name_len,
 	mix_n(t, depth);
 	finding_list_init(&f);
 	hdr_check_part_field(t->lim, name, name_len, value, value_len,
-			     value_total_len, &f);
+			     value_total_len, ct, &f);
 	fuzz_check_findings(H, &f);
+	/* the walker's parse stands for a parse of the same bytes */
+	finding_list_init(&g);
+	hdr_check_part_field(t->lim, name, name_len, value, value_len,
+			     value_total_len, NULL, &g);
+	if (f.count != g.count || f.dropped != g.dropped)
+		fuzz_fail(H, "a part's Content-Type checks differ with the walker's parse");
+	for (size_t i = 0; i < f.count; i++)
+		if (f.items[i].rule != g.items[i].rule || f.items[i].offset != g.items[i].offset ||
+		    f.items[i].length != g.items[i].length || f.items[i].detail != g.items[i].detail)
+			fuzz_fail(H, "a part's Content-Type finding differs with the walker's parse");
 }
 
 static void

@@ -40,7 +40,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		finding_list_init(&part);
 		hdr_check_part_field(&pol.limits, fld.name, fld.name_len,
 				     fld.value, fld.value_len, fld.value_total,
-				     &part);
+				     NULL, &part);
 		fuzz_check_findings(H, &part);
 	}
 	hdr_check_end(&pol.limits, &st, &f);

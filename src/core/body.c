@@ -236,6 +236,8 @@ body_delimiter(const struct body_ctx *b, const struct body_level *l)
 static void
 body_emit_field(struct body_ctx *b, const struct body_handler *h, void *arg)
 {
+	const struct mime_ct *ct = NULL;
+
 	if (!b->field_open)
 		return;
 	b->field_open = false;
@@ -243,10 +245,11 @@ body_emit_field(struct body_ctx *b, const struct body_handler *h, void *arg)
 	    strncasecmp(b->name, "content-type", 12) == 0) {
 		mime_parse_content_type(b->value, b->value_len, &b->ct);
 		b->ct_seen = true;
+		ct = &b->ct;
 	}
 	if (h->part_header != NULL)
 		h->part_header(arg, b->name, b->name_len, b->value, b->value_len,
-			       b->value_total, b->depth);
+			       b->value_total, b->depth, ct);
 }
 
 static void

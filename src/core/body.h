@@ -70,11 +70,14 @@
 
 struct body_handler {
 	/* One field of a part header; value is value_total_len bytes long, of
-	   which value_len (at most BODY_FIELD_KEEP) are passed.  Any handler
-	   may be NULL. */
+	   which value_len (at most BODY_FIELD_KEEP) are passed.  ct is the
+	   walker's own parse of value[0..value_len) when the field is the
+	   part's first Content-Type (hdr_check_part_field() takes it rather
+	   than parsing again), NULL otherwise.  Any handler may be NULL. */
 	void (*part_header)(void *arg, const char *name, size_t name_len,
 			    const char *value, size_t value_len,
-			    size_t value_total_len, unsigned depth);
+			    size_t value_total_len, unsigned depth,
+			    const struct mime_ct *ct);
 	void (*nesting)(void *arg, unsigned depth);
 	void (*smuggling)(void *arg, size_t offset);
 	void (*scan_limit)(void *arg, size_t offset);

@@ -367,10 +367,9 @@ check_encoded_words(const struct limits *lim, struct hdr_fname *field, const cha
 
 static void
 check_params(const struct limits *lim, struct hdr_fname *field, const char *v,
-	     size_t len, bool content_type, struct mime_ct *ct_r,
+	     size_t len, bool content_type, const struct mime_ct *ct_r,
 	     struct finding_list *out)
 {
-	mime_parse_content_type(v, len, ct_r);
 	if (content_type && ct_r->has_boundary) {
 		over_limit(lim, RULE_MIME_BOUNDARY_LENGTH, field, v, len,
 			   ct_r->boundary_len, 0, out);
@@ -463,11 +462,14 @@ check_authres(struct hdr_fname *field, const char *v, size_t len, struct finding
 	}
 }
 
-/* The checks every field gets, message or part; returns its kind. */
+/* The checks every field gets, message or part; returns its kind.  A
+   Content-Type or Content-Disposition is parsed into *ct_r, unless parsed
+   (a Content-Type parsed already) is given. */
 static const struct hdr_name *
 check_common(const struct limits *lim, struct hdr_fname *field, const char *name,
 	     size_t name_len, const char *v, size_t len, size_t total,
-	     size_t *mailboxes_r, struct mime_ct *ct_r, struct finding_list *out)
+	     size_t *mailboxes_r, const struct mime_ct *parsed, struct mime_ct *ct_r,
+	     struct finding_list *out)
 {
 	const struct hdr_name *n = lookup(name, name_len);
 	unsigned kind = n ? n->kind : 0;
@@ -479,8 +481,13 @@ check_common(const struct limits *lim, struct hdr_fname *field, const char *name
 		check_address(lim, field, v, len, mailboxes_r, out);
 	if (kind & (K_ADDRESS | K_TEXT_EW))
 		check_encoded_words(lim, field, v, len, true, out);
-	if (kind & (K_CTYPE | K_PARAMS))
-		check_params(lim, field, v, len, (kind & K_CTYPE) != 0, ct_r, out);
+	if (kind & (K_CTYPE | K_PARAMS)) {
+		if (parsed == NULL || !(kind & K_CTYPE)) {
+			mime_parse_content_type(v, len, ct_r);
+			parsed = ct_r;
+		}
+		check_params(lim, field, v, len, (kind & K_CTYPE) != 0, parsed, out);
+	}
 	if (kind & K_TAGLIST)
 		check_taglist(lim, field, v, len, out);
 	if (kind & K_AUTHRES)
@@ -510,7 +517,7 @@ hdr_check_field(const struct limits *lim, struct hdr_state *st, const char *name
 		over_limit(lim, RULE_HEADER_BLOCK_LENGTH, field, name, name_len,
 			   (size_t)st->block_len, 0, out);
 	n = check_common(lim, field, name, name_len, value, value_len, value_len,
-			 &mailboxes, &ct, out);
+			 &mailboxes, NULL, &ct, out);
 	if (name_len == sizeof(HDR_TAG_NAME) - 1 &&
 	    strncasecmp(name, HDR_TAG_NAME, name_len) == 0)
 		st->forged_tags++;
@@ -534,7 +541,7 @@ hdr_check_field(const struct limits *lim, struct hdr_state *st, const char *name
 void
 hdr_check_part_field(const struct limits *lim, const char *name, size_t name_len,
 		     const char *value, size_t value_len, size_t value_total,
-		     struct finding_list *out)
+		     const struct mime_ct *parsed, struct finding_list *out)
 {
 	struct hdr_fname f;
 	struct mime_ct ct;
@@ -542,7 +549,7 @@ hdr_check_part_field(const struct limits *lim, const char *name, size_t name_len
 
 	fname_init(&f, "part:", name, name_len);
 	check_common(lim, &f, name, name_len, value, value_len, value_total,
-		     &mailboxes, &ct, out);
+		     &mailboxes, parsed, &ct, out);
 }
 
 void

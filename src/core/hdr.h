@@ -52,10 +52,14 @@ void hdr_check_field(const struct limits *lim, struct hdr_state *st,
 		     const char *name, size_t name_len, const char *value,
 		     size_t value_len, struct finding_list *out);
 
-/* value may be a capped prefix of a value of value_total octets. */
+/* value may be a capped prefix of a value of value_total octets.  ct, if
+   not NULL, is value parsed by mime_parse_content_type() (the body walker
+   parses a part's Content-Type for its boundary): used for a Content-Type
+   field instead of parsing it again. */
 void hdr_check_part_field(const struct limits *lim, const char *name,
 			  size_t name_len, const char *value, size_t value_len,
-			  size_t value_total, struct finding_list *out);
+			  size_t value_total, const struct mime_ct *ct,
+			  struct finding_list *out);
 
 void hdr_check_end(const struct limits *lim, const struct hdr_state *st,
 		   struct finding_list *out);

@@ -355,13 +355,14 @@ sess_eoh(struct sess *s, struct sess_result *r)
 
 static void
 on_part_header(void *arg, const char *name, size_t name_len, const char *value,
-	       size_t value_len, size_t value_total, unsigned depth)
+	       size_t value_len, size_t value_total, unsigned depth,
+	       const struct mime_ct *ct)
 {
 	struct sess_content *m = arg;
 
 	(void)depth;
 	hdr_check_part_field(m->lim, name, name_len, value, value_len, value_total,
-			     &m->body_findings);
+			     ct, &m->body_findings);
 }
 
 static void

@@ -325,12 +325,13 @@ decide(struct run *r, enum rule_stage stage, bool always)
 
 static void
 on_part_header(void *arg, const char *name, size_t name_len, const char *value,
-	       size_t value_len, size_t value_total_len, unsigned depth)
+	       size_t value_len, size_t value_total_len, unsigned depth,
+	       const struct mime_ct *ct)
 {
 	struct run *r = arg;
 
 	hdr_check_part_field(&r->pol->limits, name, name_len, value, value_len,
-			     value_total_len, &r->part);
+			     value_total_len, ct, &r->part);
 }
 
 static void

@@ -44,7 +44,8 @@ log_add(struct log *l, const char *fmt, ...)
 
 static void
 on_part_header(void *arg, const char *name, size_t name_len, const char *value,
-	       size_t value_len, size_t value_total, unsigned depth)
+	       size_t value_len, size_t value_total, unsigned depth,
+	       const struct mime_ct *ct)
 {
 	char esc[4 * BODY_FIELD_KEEP + 1];
 
@@ -170,6 +171,58 @@ START_TEST(reports_part_headers_of_nested_multiparts_with_their_depth)
 	ck_assert_uint_eq(body_parts(&ctx), 6);
 	ck_assert_uint_eq(body_scanned(&ctx), sizeof(nested) - 1);
 	ck_assert(!body_truncated(&ctx));
+}
+END_TEST
+
+/* Records which part fields come with the walker's Content-Type parse. */
+static void
+on_part_header_ct(void *arg, const char *name, size_t name_len, const char *value,
+		  size_t value_len, size_t value_total, unsigned depth,
+		  const struct mime_ct *ct)
+{
+	struct mime_ct fresh;
+
+	if (ct == NULL) {
+		log_add(arg, "%.*s -\n", (int)name_len, name);
+		return;
+	}
+	mime_parse_content_type(value, value_len, &fresh);
+	ck_assert_str_eq(ct->type, fresh.type);
+	ck_assert_str_eq(ct->subtype, fresh.subtype);
+	ck_assert_uint_eq(ct->boundary_len, fresh.boundary_len);
+	ck_assert_uint_eq(ct->params, fresh.params);
+	log_add(arg, "%.*s %s/%s\n", (int)name_len, name, ct->type, ct->subtype);
+}
+
+START_TEST(hands_the_first_content_type_of_each_part_parsed)
+{
+	static const struct body_handler h = { on_part_header_ct, NULL, NULL, NULL };
+	static const char body[] =
+		"--b\r\n"
+		"Content-Type: text/plain; charset=utf-8\r\n"
+		"Content-Disposition: inline\r\n"
+		"Content-Type: text/html\r\n"
+		"\r\nx\r\n"
+		"--b\r\n"
+		"content-TYPE: multipart/alternative; boundary=c\r\n"
+		"\r\n"
+		"--c\r\n"
+		"Content-Type: image/png\r\n"
+		"\r\ny\r\n"
+		"--c--\r\n"
+		"--b--\r\n";
+	struct mime_ct mct;
+
+	got.len = 0;
+	got.s[0] = '\0';
+	body_init(&ctx, message_ct(" multipart/mixed; boundary=b", &mct), 20, 0);
+	body_feed(&ctx, body, sizeof(body) - 1, &h, &got);
+	body_finish(&ctx, &h, &got);
+	ck_assert_str_eq(got.s, "Content-Type text/plain\n"
+			 "Content-Disposition -\n"
+			 "Content-Type -\n"	/* the second one is not the part's */
+			 "content-TYPE multipart/alternative\n"
+			 "Content-Type image/png\n");
 }
 END_TEST
 
@@ -615,6 +668,7 @@ body_suite(void)
 	TCase *tc = tcase_create("walker");
 
 	tcase_add_test(tc, reports_part_headers_of_nested_multiparts_with_their_depth);
+	tcase_add_test(tc, hands_the_first_content_type_of_each_part_parsed);
 	tcase_add_test(tc, reads_bare_lf_lines_like_crlf_lines);
 	tcase_add_test(tc, looks_into_nothing_when_the_message_is_not_multipart);
 	tcase_add_test(tc, reads_digest_parts_as_messages);

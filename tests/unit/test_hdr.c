@@ -423,9 +423,9 @@ START_TEST(part_fields_get_the_field_rules_but_no_counts)
 
 	for (int i = 0; i < 3; i++)
 		hdr_check_part_field(&lim, "Content-Type", 12, ok, sizeof(ok) - 1,
-				     sizeof(ok) - 1, &f);
+				     sizeof(ok) - 1, NULL, &f);
 	ck_assert_uint_eq(f.count, 0);
-	hdr_check_part_field(&lim, "Content-Type", 12, bad, sizeof(bad) - 1, 40000, &f);
+	hdr_check_part_field(&lim, "Content-Type", 12, bad, sizeof(bad) - 1, 40000, NULL, &f);
 	ck_assert_uint_eq(f.count, 2);
 	ck_assert_int_eq(f.items[0].rule, RULE_HEADER_VALUE_LENGTH);
 	ck_assert_uint_eq(f.items[0].length, 40000);
