@@ -9,6 +9,7 @@
  */
 #include "mime.h"
 
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -41,11 +42,20 @@ mime_is_token(unsigned char c)
 	return c > 0x20 && c != 0x7f && !mime_is_tspecial(c);
 }
 
+/* bchars below 0x40: digits and ' ( ) + , - . / : = ? and space; from
+   0x40 to 0x7f: letters and '_' (RFC 2046, 5.1.1). */
+#define MIME_BIT(c) (1ULL << ((unsigned)(c) & 63))
+static const uint64_t mime_bchars_low =
+	(((1ULL << 10) - 1) << '0') | MIME_BIT('\'') | MIME_BIT('(') | MIME_BIT(')') |
+	MIME_BIT('+') | MIME_BIT(',') | MIME_BIT('-') | MIME_BIT('.') | MIME_BIT('/') |
+	MIME_BIT(':') | MIME_BIT('=') | MIME_BIT('?') | MIME_BIT(' ');
+
 bool
 mime_is_bchar(unsigned char c)
 {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	       (c >= 'A' && c <= 'Z') || (c != '\0' && strchr("'()+_,-./:=? ", c) != NULL);
+	if (c < 0x40)
+		return (mime_bchars_low >> c) & 1;
+	return c < 0x80 && (((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '_');
 }
 
 
@@ -402,7 +412,29 @@ boundary_append(struct mime_ct *ct, struct mime_state *st, struct mime_span v)
 {
 	struct mime_dec d;
 	int c;
+	size_t bad = MIME_NOWHERE, keep;
 
+	/* Most boundaries need no decoding (no quoted-pair or folding in a
+	   quoted string, no %XX in an extended value): copy those at once. */
+	for (size_t i = 0; i < v.len; i++) {
+		unsigned char b = (unsigned char)v.text[i];
+
+		if ((v.quoted && (b == '\\' || b == '\r' || b == '\n')) ||
+		    (v.extended && b == '%'))
+			goto decode;
+		if (bad == MIME_NOWHERE && !mime_is_bchar(b))
+			bad = i;
+	}
+	keep = ct->boundary_len < MIME_BOUNDARY_KEEP ? MIME_BOUNDARY_KEEP - ct->boundary_len : 0;
+	if (keep > 0 && v.len > 0)
+		memcpy(ct->boundary + ct->boundary_len, v.text, v.len < keep ? v.len : keep);
+	if (bad != MIME_NOWHERE && ct->boundary_bad_at == MIME_NOWHERE)
+		ct->boundary_bad_at = ct->boundary_len + bad;
+	ct->boundary_len += v.len;
+	if (v.len > 0)
+		st->last = (unsigned char)v.text[v.len - 1];
+	return;
+decode:
 	dec_init(&d, v);
 	while ((c = dec_next(&d)) >= 0) {
 		if (ct->boundary_len < MIME_BOUNDARY_KEEP)

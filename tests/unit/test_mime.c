@@ -270,6 +270,37 @@ START_TEST(finds_the_first_byte_outside_bchars)
 }
 END_TEST
 
+START_TEST(classifies_every_byte_as_bchar_or_not)
+{
+	/* RFC 2046, 5.1.1: bchars := bcharsnospace / " " */
+	static const char bchars[] = "0123456789abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ'()+_,-./:=? ";
+
+	for (unsigned c = 0; c < 256; c++)
+		ck_assert_msg(mime_is_bchar((unsigned char)c) ==
+			      (c != 0 && memchr(bchars, (int)c, sizeof(bchars) - 1) != NULL),
+			      "byte %#x", c);
+}
+END_TEST
+
+START_TEST(finds_a_bad_byte_of_a_later_section_at_its_decoded_offset)
+{
+	struct mime_ct ct;
+
+	/* plain, quoted with a quoted-pair, extended with %XX, plain again */
+	PARSE("multipart/mixed; boundary*0=ab; boundary*1=\"c\\\"d\"; "
+	      "boundary*2*=%41%40; boundary*3=e[", &ct);
+	ck_assert_uint_eq(ct.boundary_len, 9);
+	ck_assert(memcmp(ct.boundary, "abc\"dA@e[", 9) == 0);
+	ck_assert_uint_eq(ct.boundary_bad_at, 3);	/* the '"' */
+	PARSE("multipart/mixed; boundary*0=ab; boundary*1*=c%40; boundary*2=\"x@\"", &ct);
+	ck_assert_uint_eq(ct.boundary_bad_at, 3);	/* the decoded '@' */
+	PARSE("multipart/mixed; boundary*0=ab; boundary*1=cd; boundary*2=\"x\r\n @\"", &ct);
+	ck_assert(memcmp(ct.boundary, "abcdx @", 7) == 0);
+	ck_assert_uint_eq(ct.boundary_bad_at, 6);	/* unfolded, then the '@' */
+}
+END_TEST
+
 START_TEST(keeps_the_first_of_duplicate_boundaries_and_counts_the_rest)
 {
 	struct mime_ct ct;
@@ -463,6 +494,8 @@ mime_suite(void)
 	tcase_add_test(tc, counts_continued_names_past_the_table_together);
 	tcase_add_test(tc, measures_boundaries_of_70_71_200_and_300_bytes);
 	tcase_add_test(tc, finds_the_first_byte_outside_bchars);
+	tcase_add_test(tc, classifies_every_byte_as_bchar_or_not);
+	tcase_add_test(tc, finds_a_bad_byte_of_a_later_section_at_its_decoded_offset);
 	tcase_add_test(tc, keeps_the_first_of_duplicate_boundaries_and_counts_the_rest);
 	tcase_add_test(tc, reports_errors_at_their_offsets);
 	tcase_add_test(tc, decodes_extended_values_with_charset_and_language);
