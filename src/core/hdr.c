@@ -200,7 +200,8 @@ is_wsp(char c)
 /* One pass over the value: its physical lines (the first is "name:" plus
    the value up to the first "\n"; the others are the folded
    continuations), then its length, then its bytes (bare CR, bare LF, NUL,
-   controls, UTF-8).  Plain printable text is skipped 16 octets at a time. */
+   controls, UTF-8).  Only the octets outside printable US-ASCII are looked
+   at, found 64 at a time (utf8_odd_mask64()). */
 static void
 check_value(const struct limits *lim, struct hdr_fname *field, size_t name_len,
 	    const char *v, size_t len, size_t total, struct finding_list *out)
@@ -209,43 +210,51 @@ check_value(const struct limits *lim, struct hdr_fname *field, size_t name_len,
 	size_t cr = NOWHERE, lf = NOWHERE, nul = NOWHERE, ctl = NOWHERE, bad = NOWHERE;
 	size_t start = 0, line, longest = 0, longest_at = 0;
 
-	for (size_t i = 0; i < len;) {
-		unsigned char c;
-		size_t n;
+	size_t skip = 0;	/* octets before it are part of a UTF-8 sequence */
 
-		i += utf8_plain_span(v + i, len - i, 0x20, 0);	/* nothing to look at */
-		if (i == len)
-			break;
-		c = u[i];
-		if (c == '\r') {
-			if (cr == NOWHERE && !(i + 1 < len && v[i + 1] == '\n'))
-				cr = i;
-		} else if (c == '\n') {
-			line = i - start + (start == 0 ? name_len + 1 : 0);
-			if (line > longest) {
-				longest = line;
-				longest_at = start;
+	/* 64 octets a block: a mask of the odd ones, then only those */
+	for (size_t base = 0; base < len; base += 64) {
+		size_t bn = len - base < 64 ? len - base : 64;
+		uint64_t m = utf8_odd_mask64(v + base, bn, base, 0x20, 0);
+
+		if (skip > base)
+			m = skip - base >= 64 ? 0 : m & (~0ULL << (skip - base));
+		while (m != 0) {
+			size_t i = base + (size_t)__builtin_ctzll(m);
+			unsigned char c = u[i];
+
+			m &= m - 1;
+			if (c == '\r') {
+				if (cr == NOWHERE && !(i + 1 < len && v[i + 1] == '\n'))
+					cr = i;
+			} else if (c == '\n') {
+				line = i - start + (start == 0 ? name_len + 1 : 0);
+				if (line > longest) {
+					longest = line;
+					longest_at = start;
+				}
+				start = i + 1;
+				if (lf == NOWHERE && !(i + 1 < len && is_wsp(v[i + 1])))
+					lf = i;
+			} else if (c == 0) {
+				if (nul == NOWHERE)
+					nul = i;
+			} else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+				if (ctl == NOWHERE)
+					ctl = i;
+			} else if (c >= 0x80) {
+				size_t n = utf8_seq_len(u + i, len - i);
+
+				if (n == 0) {
+					if (bad == NOWHERE)
+						bad = i;
+				} else if (n > 1) {
+					/* the continuation octets are not looked at again */
+					skip = i + n;
+					m = skip - base >= 64 ? 0 : m & (~0ULL << (skip - base));
+				}
 			}
-			start = i + 1;
-			if (lf == NOWHERE && !(i + 1 < len && is_wsp(v[i + 1])))
-				lf = i;
-		} else if (c == 0) {
-			if (nul == NOWHERE)
-				nul = i;
-		} else if ((c < 0x20 && c != '\t') || c == 0x7f) {
-			if (ctl == NOWHERE)
-				ctl = i;
-		} else if (c >= 0x80) {
-			n = utf8_seq_len(u + i, len - i);
-			if (n == 0) {
-				if (bad == NOWHERE)
-					bad = i;
-				n = 1;
-			}
-			i += n;
-			continue;
 		}
-		i++;
 	}
 	line = len - start + (start == 0 ? name_len + 1 : 0);
 	if (line > longest) {

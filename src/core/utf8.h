@@ -142,4 +142,64 @@ utf8_plain_span(const char *s, size_t len, unsigned lo, unsigned char except)
 }
 #endif
 
+/* The odd octets of s[0..n), n at most 64, as a bit mask: bit k is set
+   if s[k] is outside [lo, 0x7e] or is `except' (as utf8_plain_span()).
+   before: how many octets before s may be read (the rest of the value
+   behind a block); the short end of s is read in one overlapping load
+   then, not octet by octet. */
+/* The odd octets of s[k..n) (n at most 64), octet by octet. */
+static inline uint64_t
+utf8_odd_octets(const char *s, size_t k, size_t n, unsigned lo, unsigned char except)
+{
+	uint64_t m = 0;
+
+	for (; k < n; k++) {
+		unsigned char c = (unsigned char)s[k];
+
+		if (c < lo || c > 0x7e || c == except)
+			m |= 1ULL << k;
+	}
+	return m;
+}
+
+#if defined(__SSE2__) && !defined(UTF8_NO_SIMD)
+static inline uint64_t
+utf8_odd_mask64(const char *s, size_t n, size_t before, unsigned lo, unsigned char except)
+{
+	uint64_t m = 0;
+	size_t k = 0, r;
+
+	for (; k + 16 <= n; k += 16)
+		m |= (uint64_t)utf8_bad16(_mm_loadu_si128((const __m128i *)(const void *)(s + k)),
+					  lo, except) << k;
+	r = n - k;
+	if (r == 0)
+		return m;
+	if (n >= 16 || before >= 16 - r) {
+		/* the 16 octets that end at s+n: keep the top r bits */
+		unsigned t = utf8_bad16(_mm_loadu_si128((const __m128i *)(const void *)
+							 (s + n - 16)), lo, except);
+
+		return m | (uint64_t)(t >> (16 - r)) << k;
+	}
+	/* the whole of s is shorter than 16 octets, and nothing before it */
+	if (n >= 8) {
+		unsigned t = utf8_bad16(_mm_unpacklo_epi64(
+						_mm_loadl_epi64((const __m128i *)(const void *)s),
+						_mm_loadl_epi64((const __m128i *)(const void *)(s + n - 8))),
+					lo, except);
+
+		return (t & 0xff) | (uint64_t)(t >> 8) << (n - 8);
+	}
+	return m | utf8_odd_octets(s, k, n, lo, except);
+}
+#else
+static inline uint64_t
+utf8_odd_mask64(const char *s, size_t n, size_t before, unsigned lo, unsigned char except)
+{
+	(void)before;
+	return utf8_odd_octets(s, 0, n, lo, except);
+}
+#endif
+
 #endif

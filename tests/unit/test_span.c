@@ -1,7 +1,7 @@
 /*
- * test_span.c -- utf8_plain_span(), the plain-text skip of the header and
- * envelope scans: every length from 0 to 70, every position of the first
- * odd octet, every kind of odd octet, against a plain loop.  Built twice:
+ * test_span.c -- utf8_plain_span() and utf8_odd_mask64(), the plain-text
+ * skips of the header scans: every length from 0 to 70, every position of
+ * the first odd octet, every kind of odd octet, against a plain loop.  Built twice:
  * test_span (SSE2 on x86-64) and test_span_portable (-DUTF8_NO_SIMD, the
  * word-at-a-time path other machines take).
  */
@@ -89,6 +89,36 @@ START_TEST(agrees_with_the_plain_loop_on_random_bytes)
 }
 END_TEST
 
+START_TEST(masks_the_odd_octets_of_a_block_with_or_without_bytes_before_it)
+{
+	unsigned seed = 1124;
+	enum { SIZE = 160 };
+	char *buf = malloc(SIZE);	/* a read past it is an error under ASan */
+
+	ck_assert_ptr_nonnull(buf);
+	for (int round = 0; round < 100000; round++) {
+		size_t n = (size_t)(rand_r(&seed) % 65), before = (size_t)(rand_r(&seed) % 20);
+		size_t k = (size_t)rand_r(&seed) % (sizeof(settings) / sizeof(settings[0]));
+		uint64_t want = 0;
+		/* the block at the end of the buffer: nothing readable after it */
+		char *s = buf + SIZE - n;
+
+		for (size_t i = 0; i < SIZE; i++) {
+			int r = rand_r(&seed) % 24;
+
+			buf[i] = r == 0 ? (char)(rand_r(&seed) & 0xff) :
+				(char)(0x21 + rand_r(&seed) % 94);
+		}
+		for (size_t i = 0; i < n; i++)
+			if (span_by_octet(s + i, 1, settings[k].lo, settings[k].except) == 0)
+				want |= 1ULL << i;
+		ck_assert_msg(utf8_odd_mask64(s, n, before, settings[k].lo, settings[k].except) == want,
+			      "n %zu before %zu setting %zu", n, before, k);
+	}
+	free(buf);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -100,6 +130,7 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, finds_the_first_odd_octet_at_every_length_and_position);
 	tcase_add_test(tc, agrees_with_the_plain_loop_on_random_bytes);
+	tcase_add_test(tc, masks_the_odd_octets_of_a_block_with_or_without_bytes_before_it);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
