@@ -407,10 +407,12 @@ check_taglist(const struct limits *lim, struct hdr_fname *field, const char *v,
 
 	for (size_t i = 0; i <= len; i++) {
 		size_t a, b;
-		const char *eq;
+		const char *eq, *semi;
 
-		if (i < len && v[i] != ';')
-			continue;
+		if (i < len) {	/* to the next ';' or the end */
+			semi = memchr(v + i, ';', len - i);
+			i = semi != NULL ? (size_t)(semi - v) : len;
+		}
 		a = start;
 		b = i;
 		start = i + 1;
@@ -445,10 +447,13 @@ check_authres(struct hdr_fname *field, const char *v, size_t len, struct finding
 	size_t at;
 
 	for (size_t i = 0; i < len; i++) {
-		size_t j = i + 1;
+		const char *semi = memchr(v + i, ';', len - i);
+		size_t j;
 
-		if (v[i] != ';')
-			continue;
+		if (semi == NULL)
+			break;
+		i = (size_t)(semi - v);
+		j = i + 1;
 		while (j < len && (is_wsp(v[j]) || v[j] == '\n' || v[j] == '\r'))
 			j++;
 		if (j < len && v[j] == '=') {
