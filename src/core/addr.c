@@ -267,7 +267,7 @@ end_address(struct addr_state *st, struct addr_summary *sum)
 	start_address(st);
 }
 
-static void
+static inline void
 summarize_special(struct addr_state *st, struct addr_summary *sum, char c)
 {
 	switch (c) {
@@ -319,9 +319,8 @@ summarize_special(struct addr_state *st, struct addr_summary *sum, char c)
 static void
 summary_start(struct addr_summary *sum, struct addr_state *st)
 {
-	memset(sum, 0, sizeof(*sum));
-	memset(st, 0, sizeof(*st));
-	sum->ew_in_addrspec_at = ADDR_NOWHERE;
+	*sum = (struct addr_summary){ .ew_in_addrspec_at = ADDR_NOWHERE };
+	*st = (struct addr_state){ .angle_depth = 0 };
 	start_address(st);
 }
 
@@ -359,19 +358,30 @@ addr_summarize_full(const char *s, size_t len, struct addr_summary *sum)
 		sum->max_comment_depth = ADDR_DEPTH_MAX + 1;
 }
 
-/* From s[i] up to the first byte of a class in stop other than '=',
-   noting each "=?" on the way if A_EQUALS is in stop; len if none. */
-static size_t
+/* From s[i] up to the first byte of a class in stop, noting each "=?" on
+   the way if A_EQUALS is in stop (an '=' is text); len if none.  In an
+   atom (A_SPECIAL in stop), a special between two bytes of atom text is
+   taken here, with its token and the next atom's, as addr_next() would
+   give them. */
+static inline __attribute__((always_inline)) size_t
 fast_run(const char *s, size_t len, size_t i, unsigned stop,
 	 struct addr_state *st, struct addr_summary *sum)
 {
 	for (;; i++) {
 		while (i < len && (addr_class[(unsigned char)s[i]] & stop) == 0)
 			i++;
-		if (i == len || s[i] != '=')
+		if (i == len)
 			return i;
-		if (i + 1 < len && s[i + 1] == '?')
-			summarize_ew(st, sum, i);
+		if (s[i] == '=') {
+			if (i + 1 < len && s[i + 1] == '?')
+				summarize_ew(st, sum, i);
+			continue;
+		}
+		if (i + 1 == len || (addr_class[(unsigned char)s[i]] & A_SPECIAL) == 0 ||
+		    addr_class[(unsigned char)s[i + 1]] != 0)
+			return i;
+		sum->tokens += 2;
+		summarize_special(st, sum, s[i]);
 	}
 }
 
@@ -388,36 +398,33 @@ summarize_fast(const char *s, size_t len, struct addr_summary *sum,
 	while (i < len) {
 		unsigned char c = addr_class[(unsigned char)s[i]];
 
-		if (c & A_BLANK) {
+		if ((c & (A_BLANK | A_SPECIAL | A_OPEN | A_ESCAPE)) == 0) {
+			sum->tokens++;	/* an atom */
+			st->prev_open = false;
+			i = fast_run(s, len, i, A_ASTOP, st, sum);
+		} else if (c & A_BLANK) {
 			i++;
-			continue;
-		}
-		if (c & A_ESCAPE)
-			return false;
-		sum->tokens++;
-		if (c & A_SPECIAL) {
+		} else if (c & A_SPECIAL) {
+			sum->tokens++;
 			summarize_special(st, sum, s[i]);
 			st->prev_open = s[i++] == '<';
+		} else if (s[i] == '"') {
+			sum->tokens++;
+			st->prev_open = false;
+			i = fast_run(s, len, i + 1, A_QSTOP, st, sum);
+			if (i == len || s[i] != '"')
+				return false;
+			i++;
 		} else if (s[i] == '(') {	/* leaves prev_open alone */
+			sum->tokens++;
 			i = fast_run(s, len, i + 1, A_CSTOP, st, sum);
 			if (i == len || s[i] != ')')
 				return false;
 			if (sum->max_comment_depth == 0)
 				sum->max_comment_depth = 1;
 			i++;
-		} else if (s[i] == '"') {
-			st->prev_open = false;
-			i = fast_run(s, len, i + 1, A_QSTOP, st, sum);
-			if (i == len || s[i] != '"')
-				return false;
-			i++;
-		} else if (s[i] == '[') {
-			return false;
 		} else {
-			st->prev_open = false;
-			i = fast_run(s, len, i, A_ASTOP, st, sum);
-			if (i < len && (addr_class[(unsigned char)s[i]] & A_ESCAPE))
-				return false;
+			return false;	/* '[' or a backslash */
 		}
 	}
 	return true;
