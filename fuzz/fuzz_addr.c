@@ -5,7 +5,9 @@
  * Input: an address header value, any bytes.  Checks: every token lies
  * inside the input, after the previous one, with its offset; the walk
  * ends (it moves on each call); an error is final; the summary counts at
- * most the tokens there are and agrees with the tokenizer on errors.
+ * most the tokens there are and agrees with the tokenizer on errors; and
+ * addr_summarize() (its fast path) gives exactly the summary of
+ * addr_summarize_full() (the tokenizer), member by member.
  */
 #include "fuzz.h"
 #include "core/addr.h"
@@ -18,7 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *s = (const char *)data;
 	struct addr_ctx ctx;
 	struct addr_token tok;
-	struct addr_summary sum;
+	struct addr_summary sum, full;
 	size_t ntok = 0, end = 0;
 	int r;
 
@@ -54,5 +56,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_fail(H, "summary counts more than there is");
 	if (sum.ew_in_addrspec_at != ADDR_NOWHERE && sum.ew_in_addrspec_at + 2 > size)
 		fuzz_fail(H, "encoded-word offset past the input");
+	addr_summarize_full(s, size, &full);
+	if (sum.tokens != full.tokens || sum.max_comment_depth != full.max_comment_depth ||
+	    sum.angle_open != full.angle_open || sum.angle_close != full.angle_close ||
+	    sum.empty_angle_pairs != full.empty_angle_pairs ||
+	    sum.max_angle_depth != full.max_angle_depth ||
+	    sum.backslashes != full.backslashes || sum.mailboxes != full.mailboxes ||
+	    sum.groups != full.groups || sum.ew_in_addrspec_at != full.ew_in_addrspec_at ||
+	    sum.error != full.error || sum.error_offset != full.error_offset)
+		fuzz_fail(H, "the fast summary differs from the tokenizer's");
 	return 0;
 }

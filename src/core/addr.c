@@ -6,6 +6,13 @@
  * depth, and for the current address (the tokens between two commas at
  * angle depth 0) whether it has an <...>, an '@' outside one, and the
  * first "=?" that would be in its addr-spec if it turns out to be bare.
+ *
+ * addr_summarize() feeds that state machine from one loop over the bytes
+ * for the shapes of nearly all real mail (atoms, specials, quoted strings
+ * and comments without a backslash, comments not nested); at the first
+ * byte outside them (a backslash, '[', a nested or unterminated token) it
+ * starts again on the tokenizer, addr_summarize_full().  Both give the
+ * same summary for every input: test_addr and fuzz_addr compare them.
  */
 #include "addr.h"
 
@@ -17,20 +24,31 @@ static const char err_comment[] = "unterminated comment";
 static const char err_literal[] = "unterminated domain literal";
 static const char err_depth[] = "comment nested deeper than ADDR_DEPTH_MAX";
 
-/* Byte classes for the tokenizer. */
+/* Byte classes for the tokenizer; 0 is atom text.  The last three are
+   what the fast summary stops at inside an atom, a quoted string and a
+   comment. */
 enum addr_class_bits {
 	A_BLANK = 1 << 0,	/* SP HTAB CR LF */
 	A_SPECIAL = 1 << 1,	/* < > @ , ; : . */
 	A_OPEN = 1 << 2,	/* " ( [: start a token of their own */
 	A_ESCAPE = 1 << 3,	/* \ */
+	A_EQUALS = 1 << 4,	/* =: "=?" may begin there */
+	A_QSTOP = 1 << 5,	/* " \ =: in a quoted string */
+	A_CSTOP = 1 << 6,	/* ( ) \: in a comment */
 };
+
+/* The atom stops of the fast summary: where addr_next() ends an atom,
+   a backslash, and '=' (to look for "=?"). */
+#define A_ASTOP	(A_BLANK | A_SPECIAL | A_OPEN | A_ESCAPE | A_EQUALS)
 
 static const unsigned char addr_class[256] = {
 	[' '] = A_BLANK, ['\t'] = A_BLANK, ['\r'] = A_BLANK, ['\n'] = A_BLANK,
 	['<'] = A_SPECIAL, ['>'] = A_SPECIAL, ['@'] = A_SPECIAL, [','] = A_SPECIAL,
 	[';'] = A_SPECIAL, [':'] = A_SPECIAL, ['.'] = A_SPECIAL,
-	['"'] = A_OPEN, ['('] = A_OPEN, ['['] = A_OPEN,
-	['\\'] = A_ESCAPE,
+	['"'] = A_OPEN | A_QSTOP, ['('] = A_OPEN | A_CSTOP, ['['] = A_OPEN,
+	[')'] = A_CSTOP,
+	['\\'] = A_ESCAPE | A_QSTOP | A_CSTOP,
+	['='] = A_EQUALS | A_QSTOP,
 };
 
 static bool
@@ -134,9 +152,11 @@ addr_next(struct addr_ctx *ctx, struct addr_token *tok_r)
 	ctx->pos = i;
 	if (i == len)
 		return 0;
-	memset(tok_r, 0, sizeof(*tok_r));
 	tok_r->s = s + i;
 	tok_r->offset = i;
+	tok_r->depth = 0;
+	tok_r->special = 0;
+	tok_r->escapes = 0;
 	switch (s[i]) {
 	case '"':
 		tok_r->type = ADDR_QUOTED;
@@ -215,6 +235,17 @@ note_ew(struct addr_summary *sum, size_t at)
 		sum->ew_in_addrspec_at = at;
 }
 
+/* A "=?" at s[at] in an atom, a quoted string or a literal: inside <...>
+   it is in an addr-spec; outside, if the address turns out to be bare. */
+static void
+summarize_ew(struct addr_state *st, struct addr_summary *sum, size_t at)
+{
+	if (st->angle_depth > 0)
+		note_ew(sum, at);
+	else if (st->pending_ew == ADDR_NOWHERE)
+		st->pending_ew = at;
+}
+
 static void
 start_address(struct addr_state *st)
 {
@@ -236,7 +267,7 @@ end_address(struct addr_state *st, struct addr_summary *sum)
 	start_address(st);
 }
 
-static void
+static inline void
 summarize_special(struct addr_state *st, struct addr_summary *sum, char c)
 {
 	switch (c) {
@@ -285,17 +316,22 @@ summarize_special(struct addr_state *st, struct addr_summary *sum, char c)
 	}
 }
 
+static void
+summary_start(struct addr_summary *sum, struct addr_state *st)
+{
+	*sum = (struct addr_summary){ .ew_in_addrspec_at = ADDR_NOWHERE };
+	*st = (struct addr_state){ .angle_depth = 0 };
+	start_address(st);
+}
+
 void
-addr_summarize(const char *s, size_t len, struct addr_summary *sum)
+addr_summarize_full(const char *s, size_t len, struct addr_summary *sum)
 {
 	struct addr_ctx ctx;
 	struct addr_token t;
 	struct addr_state st;
 
-	memset(sum, 0, sizeof(*sum));
-	memset(&st, 0, sizeof(st));
-	sum->ew_in_addrspec_at = ADDR_NOWHERE;
-	start_address(&st);
+	summary_start(sum, &st);
 	addr_init(&ctx, s, len);
 	while (addr_next(&ctx, &t) == 1) {
 		sum->tokens++;
@@ -310,10 +346,8 @@ addr_summarize(const char *s, size_t len, struct addr_summary *sum)
 		} else {
 			size_t at = find_ew(&t);
 
-			if (at != ADDR_NOWHERE && st.angle_depth > 0)
-				note_ew(sum, at);
-			else if (at != ADDR_NOWHERE && st.pending_ew == ADDR_NOWHERE)
-				st.pending_ew = at;
+			if (at != ADDR_NOWHERE)
+				summarize_ew(&st, sum, at);
 		}
 		st.prev_open = t.type == ADDR_SPECIAL && t.special == '<';
 	}
@@ -322,4 +356,88 @@ addr_summarize(const char *s, size_t len, struct addr_summary *sum)
 	sum->error_offset = addr_error_offset(&ctx);
 	if (sum->error == err_depth)
 		sum->max_comment_depth = ADDR_DEPTH_MAX + 1;
+}
+
+/* From s[i] up to the first byte of a class in stop, noting each "=?" on
+   the way if A_EQUALS is in stop (an '=' is text); len if none.  In an
+   atom (A_SPECIAL in stop), a special between two bytes of atom text is
+   taken here, with its token and the next atom's, as addr_next() would
+   give them. */
+static inline __attribute__((always_inline)) size_t
+fast_run(const char *s, size_t len, size_t i, unsigned stop,
+	 struct addr_state *st, struct addr_summary *sum)
+{
+	for (;; i++) {
+		while (i < len && (addr_class[(unsigned char)s[i]] & stop) == 0)
+			i++;
+		if (i == len)
+			return i;
+		if (s[i] == '=') {
+			if (i + 1 < len && s[i + 1] == '?')
+				summarize_ew(st, sum, i);
+			continue;
+		}
+		if (i + 1 == len || (addr_class[(unsigned char)s[i]] & A_SPECIAL) == 0 ||
+		    addr_class[(unsigned char)s[i + 1]] != 0)
+			return i;
+		sum->tokens += 2;
+		summarize_special(st, sum, s[i]);
+	}
+}
+
+/* The summary in one loop over the bytes, for atoms, specials, quoted
+   strings and comments without a backslash, comments not nested.  False
+   at the first byte outside that (with *sum and *st half done), or at an
+   unterminated quoted string or comment: addr_summarize_full() then. */
+static bool
+summarize_fast(const char *s, size_t len, struct addr_summary *sum,
+	       struct addr_state *st)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = addr_class[(unsigned char)s[i]];
+
+		if ((c & (A_BLANK | A_SPECIAL | A_OPEN | A_ESCAPE)) == 0) {
+			sum->tokens++;	/* an atom */
+			st->prev_open = false;
+			i = fast_run(s, len, i, A_ASTOP, st, sum);
+		} else if (c & A_BLANK) {
+			i++;
+		} else if (c & A_SPECIAL) {
+			sum->tokens++;
+			summarize_special(st, sum, s[i]);
+			st->prev_open = s[i++] == '<';
+		} else if (s[i] == '"') {
+			sum->tokens++;
+			st->prev_open = false;
+			i = fast_run(s, len, i + 1, A_QSTOP, st, sum);
+			if (i == len || s[i] != '"')
+				return false;
+			i++;
+		} else if (s[i] == '(') {	/* leaves prev_open alone */
+			sum->tokens++;
+			i = fast_run(s, len, i + 1, A_CSTOP, st, sum);
+			if (i == len || s[i] != ')')
+				return false;
+			if (sum->max_comment_depth == 0)
+				sum->max_comment_depth = 1;
+			i++;
+		} else {
+			return false;	/* '[' or a backslash */
+		}
+	}
+	return true;
+}
+
+void
+addr_summarize(const char *s, size_t len, struct addr_summary *sum)
+{
+	struct addr_state st;
+
+	summary_start(sum, &st);
+	if (summarize_fast(s, len, sum, &st))
+		end_address(&st, sum);
+	else
+		addr_summarize_full(s, len, sum);
 }

@@ -112,4 +112,13 @@ struct addr_summary {
 
 void addr_summarize(const char *s, size_t len, struct addr_summary *sum_r);
 
+/*
+ * The same summary, always through addr_next(): the reference that
+ * addr_summarize() falls back on for the rarer shapes (a backslash, a
+ * domain literal, a nested or unterminated comment or quoted string) and
+ * that test_addr and fuzz_addr compare it with on every input.  Slower;
+ * the checks call addr_summarize().
+ */
+void addr_summarize_full(const char *s, size_t len, struct addr_summary *sum_r);
+
 #endif

@@ -8,8 +8,17 @@
  * (CVE-2003-1302), several From mailboxes and Mailsploit.  Every case is
  * also cut at every length: a prefix must give the same tokens as far as
  * they fit, then at most one cut token or an error.
+ *
+ * addr_summarize() (its fast path) and addr_summarize_full() (the
+ * tokenizer) must give the same summary, member by member: on every
+ * summary case and prefix above, on every header field value of the ham
+ * corpus, on the values of tests/data/headers/cases.tsv, and on the
+ * inputs of tests/data/addr/fast-exits.tsv at each exit of the fast path,
+ * each cut at every length and with each byte replaced in turn.
  */
 #include <check.h>
+#include <glob.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,43 +221,59 @@ END_TEST
 
 /* --- summaries ------------------------------------------------------------ */
 
-struct want_summary {
-	size_t tokens;
-	unsigned max_comment_depth;
-	size_t angle_open, angle_close, empty_angle_pairs, max_angle_depth;
-	size_t backslashes, mailboxes, groups, ew_in_addrspec_at;
-	const char *error;
-	size_t error_offset;
-};
+/* Every member of got equals want's; label says which input on failure. */
+#define SAME_MEMBER(m) ck_assert_msg(got->m == want->m, "%s: " #m " is %zu, not %zu", \
+				     label, (size_t)got->m, (size_t)want->m)
 
 static void
-assert_summary(const char *s, size_t len, const struct want_summary *w)
+assert_same_summary(const struct addr_summary *got,
+		    const struct addr_summary *want, const char *label)
+{
+	SAME_MEMBER(tokens);
+	SAME_MEMBER(max_comment_depth);
+	SAME_MEMBER(angle_open);
+	SAME_MEMBER(angle_close);
+	SAME_MEMBER(empty_angle_pairs);
+	SAME_MEMBER(max_angle_depth);
+	SAME_MEMBER(backslashes);
+	SAME_MEMBER(mailboxes);
+	SAME_MEMBER(groups);
+	SAME_MEMBER(ew_in_addrspec_at);
+	SAME_MEMBER(error_offset);
+	if (want->error == NULL)
+		ck_assert_msg(got->error == NULL, "%s: error \"%s\", not none", label, got->error);
+	else
+		ck_assert_msg(got->error != NULL && strcmp(got->error, want->error) == 0,
+			      "%s: error \"%s\", not \"%s\"", label,
+			      got->error ? got->error : "(none)", want->error);
+}
+
+/* addr_summarize() and addr_summarize_full() agree on s; returns the
+   summary. */
+static void
+summarize_both(const char *s, size_t len, struct addr_summary *sum_r,
+	       const char *label)
+{
+	struct addr_summary full;
+
+	addr_summarize(s, len, sum_r);
+	addr_summarize_full(s, len, &full);
+	assert_same_summary(sum_r, &full, label);
+}
+
+static void
+assert_summary(const char *s, size_t len, const struct addr_summary *want)
 {
 	struct addr_summary sum;
 
-	addr_summarize(s, len, &sum);
-	ck_assert_uint_eq(sum.tokens, w->tokens);
-	ck_assert_uint_eq(sum.max_comment_depth, w->max_comment_depth);
-	ck_assert_uint_eq(sum.angle_open, w->angle_open);
-	ck_assert_uint_eq(sum.angle_close, w->angle_close);
-	ck_assert_uint_eq(sum.empty_angle_pairs, w->empty_angle_pairs);
-	ck_assert_uint_eq(sum.max_angle_depth, w->max_angle_depth);
-	ck_assert_uint_eq(sum.backslashes, w->backslashes);
-	ck_assert_uint_eq(sum.mailboxes, w->mailboxes);
-	ck_assert_uint_eq(sum.groups, w->groups);
-	ck_assert_uint_eq(sum.ew_in_addrspec_at, w->ew_in_addrspec_at);
-	if (w->error == NULL) {
-		ck_assert_ptr_null(sum.error);
-	} else {
-		ck_assert_str_eq(sum.error, w->error);
-		ck_assert_uint_eq(sum.error_offset, w->error_offset);
-	}
+	summarize_both(s, len, &sum, "fast and full");
+	assert_same_summary(&sum, want, "summary");
 }
 
 #define NO_EW	ADDR_NOWHERE
 /* tokens, depth, <, >, <>, <<, \, mailboxes, groups, =? at, error, at */
 #define ASSERT_SUMMARY(s, len, ...) do { \
-	static const struct want_summary want_ = { __VA_ARGS__ }; \
+	static const struct addr_summary want_ = { __VA_ARGS__ }; \
 	assert_summary(s, len, &want_); \
 } while (0)
 #define ASSERT_SUMMARY_OF(lit, ...) ASSERT_SUMMARY(lit, sizeof(lit) - 1, __VA_ARGS__)
@@ -471,7 +496,7 @@ assert_prefixes_consistent(const char *s, size_t len)
 		ck_assert_uint_lt(nfull, PREFIX_TOKENS_MAX);
 		full[nfull++] = t;
 	}
-	addr_summarize(s, len, &whole);
+	summarize_both(s, len, &whole, "whole");
 	for (size_t i = 0; i <= len; i++) {
 		size_t k = 0;
 		bool cut = false;
@@ -504,7 +529,7 @@ assert_prefixes_consistent(const char *s, size_t len)
 		if (r == -1 && k == nfull)	/* the full input's error */
 			ck_assert_ptr_nonnull(whole.error);
 
-		addr_summarize(cut_s, i, &part);
+		summarize_both(cut_s, i, &part, "prefix");
 		free(cut_s);
 		ck_assert_uint_le(part.tokens, whole.tokens);
 		ck_assert_uint_le(part.max_comment_depth, whole.max_comment_depth);
@@ -541,6 +566,129 @@ START_TEST(gives_consistent_results_for_every_prefix)
 }
 END_TEST
 
+/* --- the fast summary against the tokenizer -------------------------------- */
+
+/* The bytes either path decides on, and some it must take as text. */
+static const char swap_bytes[] = " \t\r\n\"()[]\\<>@,;:.=?a\x00\x80\xff";
+
+/* s, every prefix of s, and s with any one byte replaced by one of
+   swap_bytes: addr_summarize() and addr_summarize_full() agree. */
+static void
+assert_paths_agree_around(const char *s, size_t len, const char *name)
+{
+	struct addr_summary sum;
+	char *c = exact_copy(s, len);
+	char label[256];
+
+	for (size_t i = 0; i <= len; i++) {
+		char *cut = exact_copy(s, i);	/* ASan sees reads past i */
+
+		snprintf(label, sizeof(label), "%s cut at %zu", name, i);
+		summarize_both(cut, i, &sum, label);
+		free(cut);
+	}
+	for (size_t i = 0; i < len; i++) {
+		for (size_t b = 0; b < sizeof(swap_bytes) - 1; b++) {
+			c[i] = swap_bytes[b];
+			snprintf(label, sizeof(label), "%s with \\x%02x at %zu", name,
+				 (unsigned char)swap_bytes[b], i);
+			summarize_both(c, len, &sum, label);
+		}
+		c[i] = s[i];
+	}
+	free(c);
+}
+
+START_TEST(agrees_with_the_tokenizer_at_each_exit_of_the_fast_path)
+{
+	struct tu_case *cases;
+	size_t n = tu_cases(tu_data_path("addr/fast-exits.tsv"), &cases);
+
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_msg(cases[i].ncols == 2, "addr/fast-exits.tsv:%u: not 2 columns",
+			      cases[i].line);
+		assert_paths_agree_around(cases[i].col[1].s, cases[i].col[1].len,
+					  cases[i].col[0].s);
+	}
+	tu_cases_free(cases, n);
+}
+END_TEST
+
+START_TEST(agrees_with_the_tokenizer_on_every_value_of_the_header_cases)
+{
+	struct tu_case *cases;
+	size_t n = tu_cases(tu_data_path("headers/cases.tsv"), &cases);
+	struct addr_summary sum;
+
+	for (size_t i = 0; i < n; i++)
+		if (cases[i].ncols >= 4)
+			summarize_both(cases[i].col[3].s, cases[i].col[3].len, &sum,
+				       cases[i].col[0].s);
+	tu_cases_free(cases, n);
+}
+END_TEST
+
+/* Both paths over each field value of a message's header, as the MTA
+   hands it over: from after the colon, CR of CRLF and NUL dropped, folded
+   lines joined by "\n", trailing line breaks cut.  Returns the fields. */
+static size_t
+agree_on_header_values(const char *msg, size_t len, const char *file)
+{
+	char *v = malloc(len + 1);
+	size_t n = 0, fields = 0;
+	bool in_value = false;
+	struct addr_summary sum;
+
+	ck_assert_ptr_nonnull(v);
+	for (size_t i = 0; i <= len; i++) {
+		bool line_start = i == 0 || msg[i - 1] == '\n';
+
+		if (i == len || (line_start && msg[i] != ' ' && msg[i] != '\t')) {
+			while (n > 0 && v[n - 1] == '\n')
+				n--;
+			if (in_value) {
+				summarize_both(v, n, &sum, file);
+				fields++;
+			}
+			in_value = false;
+			n = 0;
+			if (i == len || msg[i] == '\n' || (msg[i] == '\r' && i + 1 < len &&
+							   msg[i + 1] == '\n'))
+				break;	/* the blank line before the body */
+		}
+		if (!in_value)
+			in_value = msg[i] == ':';
+		else if (msg[i] != '\0' && !(msg[i] == '\r' && i + 1 < len && msg[i + 1] == '\n'))
+			v[n++] = msg[i];
+	}
+	free(v);
+	return fields;
+}
+
+START_TEST(agrees_with_the_tokenizer_on_every_field_of_the_ham_corpus)
+{
+	const char *shared = getenv("SHARED_DIR");
+	char pattern[4096];
+	size_t fields = 0;
+	glob_t g;
+
+	ck_assert_msg(shared != NULL, "SHARED_DIR is not set (run through make check)");
+	snprintf(pattern, sizeof(pattern), "%s/corpus/ham/*.eml", shared);
+	ck_assert_msg(glob(pattern, 0, NULL, &g) == 0, "no ham corpus at %s", pattern);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		size_t len;
+		char *msg = tu_read(g.gl_pathv[i], &len);
+
+		fields += agree_on_header_values(msg, len, g.gl_pathv[i]);
+		free(msg);
+	}
+	/* 576 messages, about 20 fields each: fewer means a corpus cut short */
+	ck_assert_uint_ge(g.gl_pathc, 500);
+	ck_assert_uint_ge(fields, 10 * g.gl_pathc);
+	globfree(&g);
+}
+END_TEST
+
 static Suite *
 addr_suite(void)
 {
@@ -548,6 +696,7 @@ addr_suite(void)
 	TCase *tok = tcase_create("tokens");
 	TCase *sum = tcase_create("summary");
 	TCase *pre = tcase_create("prefixes");
+	TCase *agree = tcase_create("fast and full");
 
 	tcase_add_test(tok, tokenizes_atoms_quoted_strings_specials_literals_and_comments);
 	tcase_add_test(tok, takes_each_of_the_seven_specials_as_one_token);
@@ -575,6 +724,11 @@ addr_suite(void)
 	suite_add_tcase(s, sum);
 	tcase_add_test(pre, gives_consistent_results_for_every_prefix);
 	suite_add_tcase(s, pre);
+	tcase_add_test(agree, agrees_with_the_tokenizer_at_each_exit_of_the_fast_path);
+	tcase_add_test(agree, agrees_with_the_tokenizer_on_every_value_of_the_header_cases);
+	tcase_add_test(agree, agrees_with_the_tokenizer_on_every_field_of_the_ham_corpus);
+	tcase_set_timeout(agree, 60);
+	suite_add_tcase(s, agree);
 	return s;
 }
 
