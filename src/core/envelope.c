@@ -67,8 +67,8 @@ struct env_bytes {
 
 #define NOWHERE ((size_t)-1)
 
-/* The env_class bits of s[0..len), or-ed, eight bytes a step: what the
-   checks below need not look for. */
+/* The env_class bits of s[0..len), or-ed, eight bytes a step, then four:
+   what the checks below need not look for. */
 static unsigned
 classes_of(const char *s, size_t len)
 {
@@ -81,13 +81,27 @@ classes_of(const char *s, size_t len)
 			env_class[u[i + 3]] | env_class[u[i + 4]] |
 			env_class[u[i + 5]] | env_class[u[i + 6]] |
 			env_class[u[i + 7]];
-	for (; i < len; i++)
+	if (i + 4 <= len) {
+		m |= env_class[u[i]] | env_class[u[i + 1]] | env_class[u[i + 2]] |
+			env_class[u[i + 3]];
+		i += 4;
+	}
+	switch (len - i) {
+	case 3:
+		m |= env_class[u[i + 2]];
+		/* FALLTHROUGH */
+	case 2:
+		m |= env_class[u[i + 1]];
+		/* FALLTHROUGH */
+	case 1:
 		m |= env_class[u[i]];
+		break;
+	}
 	return m;
 }
 
 /* The classes first; the offsets only if an EC_SCAN byte is there. */
-static void
+static inline void
 scan_bytes(const char *s, size_t len, struct env_bytes *b)
 {
 	const unsigned char *u = (const unsigned char *)s;
@@ -135,6 +149,8 @@ check_bytes(enum rule_id base, struct finding_field *field, const char *s,
 	    struct finding_list *out)
 {
 	scan_bytes(s, len, b_r);
+	if ((b_r->classes & EC_SCAN) == 0)
+		return;
 	if (b_r->control_at != NOWHERE)
 		finding_add(out, RULE_ADDR(base, RULE_MAIL_CONTROL),
 			    finding_field_name(field), s, len, b_r->control_at,
@@ -161,14 +177,19 @@ is_space(char c)
 	return c == ' ' || c == '\t';
 }
 
-/* Offset of the last "@" in m[from..len), or NOWHERE. */
+/* Offset of the last "@" in m[from..len), or NOWHERE: memchr from one
+   "@" to the next (an address has one). */
 static size_t
 last_at(const char *m, size_t from, size_t len)
 {
-	for (size_t i = len; i > from; i--)
-		if (m[i - 1] == '@')
-			return i - 1;
-	return NOWHERE;
+	size_t at = NOWHERE;
+	const char *p;
+
+	while (from < len && (p = memchr(m + from, '@', len - from)) != NULL) {
+		at = (size_t)(p - m);
+		from = at + 1;
+	}
+	return at;
 }
 
 static void
@@ -218,8 +239,6 @@ parse_mailbox(const char *m, size_t len, size_t base, struct env_path *p)
 		p->domain = m + at + 1;
 		p->domain_len = len - at - 1;
 	}
-	if ((classes_of(m, p->local_len) & EC_LOCAL_BAD) == 0)
-		return;
 	for (size_t i = 0; i < p->local_len; i++) {
 		if (env_class[(unsigned char)m[i]] & EC_LOCAL_BAD) {
 			path_error(p, "special character in unquoted local part",
@@ -328,9 +347,12 @@ find_ci(const char *s, size_t len, const char *needle, size_t *at_r)
 /* First expansion shape in s, or NULL: from the first EC_SHAPE byte
    (from, NOWHERE if there is none) on, looking at the shapes only where
    an EC_SHAPE byte is. */
-static const struct env_shape *
+static inline const struct env_shape *
 find_expansion(const char *s, size_t len, size_t from, size_t *at_r)
 {
+	*at_r = NOWHERE;
+	if (from == NOWHERE)
+		return NULL;
 	for (size_t i = from; i < len; i++) {
 		if ((env_class[(unsigned char)s[i]] & EC_SHAPE) == 0)
 			continue;
@@ -343,7 +365,6 @@ find_expansion(const char *s, size_t len, size_t from, size_t *at_r)
 			}
 		}
 	}
-	*at_r = NOWHERE;
 	return NULL;
 }
 
@@ -405,11 +426,11 @@ find_option_injection(const struct env_path *p, size_t local_off, size_t *at_r)
 }
 
 /* Shell metacharacters in the local part (CVE-2020-7247): a leading ";" or
-   "|" (after an opening quote too), or a ";" outside quotes.  local_cls:
-   the env_class bits of the local part's bytes, or-ed. */
+   "|" (after an opening quote too), or a ";" outside quotes.  classes:
+   env_class bits of at least the local part's bytes, or-ed. */
 static const char *
 find_shell_meta(const struct env_path *p, size_t local_off,
-		unsigned local_cls, size_t *at_r)
+		unsigned classes, size_t *at_r)
 {
 	size_t first = p->local_quoted ? 1 : 0;
 
@@ -418,7 +439,7 @@ find_shell_meta(const struct env_path *p, size_t local_off,
 		*at_r = local_off + first;
 		return "leading shell metacharacter in local part";
 	}
-	if (!p->local_quoted && (local_cls & EC_SEMICOLON) != 0) {
+	if (!p->local_quoted && (classes & EC_SEMICOLON) != 0) {
 		for (size_t i = 0; i < p->local_len; i++) {
 			if (p->local[i] == ';') {
 				*at_r = local_off + i;
@@ -429,19 +450,19 @@ find_shell_meta(const struct env_path *p, size_t local_off,
 	return NULL;
 }
 
-/* shape_at: the first EC_SHAPE byte of s, from scan_bytes(). */
+/* b: what scan_bytes() found in s.  A class absent from the whole path
+   is absent from its local part. */
 static void
 check_path_injection(enum rule_id base, struct finding_field *field,
-		     const char *s, size_t len, size_t shape_at,
+		     const char *s, size_t len, const struct env_bytes *b,
 		     const struct env_path *p, struct finding_list *out)
 {
 	enum rule_id rule = RULE_ADDR(base, RULE_MAIL_INJECTION);
 	const struct env_shape *shape;
 	const char *detail;
 	size_t at = 0, local_off;
-	unsigned local_cls;
 
-	shape = find_expansion(s, len, shape_at, &at);
+	shape = find_expansion(s, len, b->shape_at, &at);
 	if (shape != NULL) {
 		finding_add(out, rule, finding_field_name(field), s, len, at,
 			    len, RULE_NO_LIMIT, shape->detail);
@@ -450,11 +471,10 @@ check_path_injection(enum rule_id base, struct finding_field *field,
 	if (p->local == NULL)
 		return;
 	local_off = (size_t)(p->local - s);
-	local_cls = classes_of(p->local, p->local_len);
-	detail = find_shell_meta(p, local_off, local_cls, &at);
+	detail = find_shell_meta(p, local_off, b->classes, &at);
 	if (detail == NULL)
 		detail = find_option_injection(p, local_off, &at);
-	if (detail == NULL && (local_cls & EC_SQL) != 0) {
+	if (detail == NULL && (b->classes & EC_SQL) != 0) {
 		detail = find_sql(p->local, p->local_len, &at);
 		at += local_off;
 	}
@@ -561,35 +581,43 @@ static const struct env_word notify_values[] = {
 };
 
 struct env_param_def {
-	const char *keyword;
-	size_t keyword_len;
+	struct env_word keyword;
 	enum env_value_kind kind;
 	const struct env_word *values;	/* PV_ENUM */
 	size_t max_len;		/* RFC cap on the value, 0 if none */
 	enum env_allowance allowance;
 };
 
-#define KEYWORD(kw) kw, sizeof(kw) - 1
-
+/* Each keyword is a well-formed esmtp-keyword (a letter, then letters,
+   digits and "-"): param_grammar_bad_at() relies on it. */
 static const struct env_param_def param_defs[] = {
-	{ KEYWORD("SIZE"), PV_DIGITS, NULL, 20, ALLOW_SIZE },
-	{ KEYWORD("BODY"), PV_ENUM, body_values, 0, ALLOW_BODY },
-	{ KEYWORD("SMTPUTF8"), PV_NONE, NULL, 0, ALLOW_SMTPUTF8 },
-	{ KEYWORD("RET"), PV_ENUM, ret_values, 0, ALLOW_DSN_MAIL },
-	{ KEYWORD("ENVID"), PV_XTEXT, NULL, 100, ALLOW_DSN_MAIL },
-	{ KEYWORD("AUTH"), PV_AUTH, NULL, 500, ALLOW_AUTH },
-	{ KEYWORD("NOTIFY"), PV_NOTIFY, NULL, 0, ALLOW_DSN_RCPT },
-	{ KEYWORD("ORCPT"), PV_ORCPT, NULL, 500, ALLOW_DSN_RCPT },
-	{ KEYWORD("REQUIRETLS"), PV_NONE, NULL, 0, ALLOW_NONE },
-	{ KEYWORD("MT-PRIORITY"), PV_PRIORITY, NULL, 0, ALLOW_NONE },
+	{ WORD("SIZE"), PV_DIGITS, NULL, 20, ALLOW_SIZE },
+	{ WORD("BODY"), PV_ENUM, body_values, 0, ALLOW_BODY },
+	{ WORD("SMTPUTF8"), PV_NONE, NULL, 0, ALLOW_SMTPUTF8 },
+	{ WORD("RET"), PV_ENUM, ret_values, 0, ALLOW_DSN_MAIL },
+	{ WORD("ENVID"), PV_XTEXT, NULL, 100, ALLOW_DSN_MAIL },
+	{ WORD("AUTH"), PV_AUTH, NULL, 500, ALLOW_AUTH },
+	{ WORD("NOTIFY"), PV_NOTIFY, NULL, 0, ALLOW_DSN_RCPT },
+	{ WORD("ORCPT"), PV_ORCPT, NULL, 500, ALLOW_DSN_RCPT },
+	{ WORD("REQUIRETLS"), PV_NONE, NULL, 0, ALLOW_NONE },
+	{ WORD("MT-PRIORITY"), PV_PRIORITY, NULL, 0, ALLOW_NONE },
 };
+
+/* Does v[0..len) spell w, in any case?  The bytes as they are first:
+   clients write keywords and values in capitals. */
+static bool
+word_is(const struct env_word *w, const char *v, size_t len)
+{
+	return w->len == len && (len == 0 ||
+		(w->s[0] == v[0] && memcmp(w->s, v, len) == 0) ||
+		utf8_ascii_ieq(w->s, v, len));
+}
 
 static const struct env_param_def *
 param_def(const char *kw, size_t len)
 {
 	for (size_t i = 0; i < sizeof(param_defs) / sizeof(param_defs[0]); i++)
-		if (param_defs[i].keyword_len == len &&
-		    utf8_ascii_ieq(param_defs[i].keyword, kw, len))
+		if (word_is(&param_defs[i].keyword, kw, len))
 			return &param_defs[i];
 	return NULL;
 }
@@ -638,7 +666,7 @@ static bool
 enum_match(const struct env_word *list, const char *v, size_t len)
 {
 	for (const struct env_word *w = list; w->s != NULL; w++)
-		if (w->len == len && utf8_ascii_ieq(w->s, v, len))
+		if (word_is(w, v, len))
 			return true;
 	return false;
 }
@@ -708,25 +736,27 @@ param_value_problem(const struct env_param_def *def, const char *v,
    Bytes >= 0x80 are left to the UTF-8 checks (RFC 6531 extends
    esmtp-value with UTF8-non-ascii).  RFC 5321 also excludes "=" from a
    value, but senders put raw "=" in ORCPT and ENVID (VERP addresses), so
-   that is left to the xtext check of param_value, which only logs. */
+   that is left to the xtext check of param_value, which only logs.
+   known: the keyword is one of param_defs[] (well-formed, in any case);
+   classes: the env_class bits of s, or-ed. */
 static size_t
-param_grammar_bad_at(const char *s, size_t len, size_t kw_len, bool has_value)
+param_grammar_bad_at(const char *s, size_t len, size_t kw_len, bool has_value,
+		     bool known, unsigned classes)
 {
-	if (kw_len == 0 || (env_class[(unsigned char)s[0]] & EC_ALNUM) == 0)
+	if (!known && (kw_len == 0 || (env_class[(unsigned char)s[0]] & EC_ALNUM) == 0))
 		return 0;
-	for (size_t i = 1; i < kw_len; i++)
+	for (size_t i = 1; !known && i < kw_len; i++)
 		if ((env_class[(unsigned char)s[i]] & EC_KEYWORD) == 0)
 			return i;
 	if (!has_value)
 		return NOWHERE;
 	if (kw_len + 1 == len)
 		return kw_len;	/* "KEY=" with an empty value */
-	for (size_t i = kw_len + 1; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x80 && (c < 33 || c > 126))
+	if ((classes & (EC_CONTROL | EC_SPACE)) == 0)
+		return NOWHERE;
+	for (size_t i = kw_len + 1; i < len; i++)
+		if (env_class[(unsigned char)s[i]] & (EC_CONTROL | EC_SPACE))
 			return i;
-	}
 	return NOWHERE;
 }
 
@@ -741,8 +771,9 @@ check_params(const struct limits *lim, enum rule_id base,
 	unsigned long allowance = 0;
 
 	if (nargs > 1) {
-		struct finding_field params = FINDING_FIELD_INIT("params", "", 0);
+		struct finding_field params;
 
+		finding_field_init(&params, "params", "", 0);
 		check_limit(lim, RULE_ADDR(base, RULE_MAIL_PARAM_COUNT),
 			    &params, args[1].s, args[1].len, nargs - 1, 0, out);
 	}
@@ -751,20 +782,27 @@ check_params(const struct limits *lim, enum rule_id base,
 		size_t len = args[i].len, kw_len = eq ? (size_t)(eq - s) : len;
 		size_t vlen = eq ? len - kw_len - 1 : 0, bad, at;
 		const struct env_param_def *def = param_def(s, kw_len);
-		struct finding_field field = FINDING_FIELD_INIT("param:", s, kw_len);
+		struct finding_field field;
 		const struct env_shape *shape;
 		struct env_bytes b;
 
+		finding_field_init(&field, "param:", s, kw_len);
+
 		check_bytes(base, &field, s, len, false, smtputf8, &b, out);
-		bad = param_grammar_bad_at(s, len, kw_len, eq != NULL);
+		bad = param_grammar_bad_at(s, len, kw_len, eq != NULL, def != NULL,
+					   b.classes);
 		if (bad != NOWHERE)
 			finding_add(out, RULE_ADDR(base, RULE_MAIL_PARAM_SYNTAX),
 				    finding_field_name(&field), s, len, bad, len,
 				    RULE_NO_LIMIT, "outside keyword=value grammar");
 		for (size_t j = 1; j < i; j++) {
-			const char *o = args[j].s, *oeq = memchr(o, '=', args[j].len);
-			size_t o_kw = oeq ? (size_t)(oeq - o) : args[j].len;
+			const char *o = args[j].s, *oeq;
+			size_t o_kw;
 
+			if (kw_len > 0 && (args[j].len == 0 || !utf8_ascii_ieq(o, s, 1)))
+				continue;	/* keyword_ieq() fails at the first byte */
+			oeq = memchr(o, '=', args[j].len);
+			o_kw = oeq ? (size_t)(oeq - o) : args[j].len;
 			if (o_kw == kw_len && keyword_ieq(o, s, kw_len)) {
 				finding_add(out, RULE_ADDR(base, RULE_MAIL_PARAM_DUPLICATE),
 					    finding_field_name(&field), s, len, 0, 2,
@@ -832,11 +870,13 @@ check_address(const struct limits *lim, const struct env_stage *st,
 	      struct env_path *p, struct finding_list *out)
 {
 	enum rule_id base = st->base;
-	struct finding_field field = FINDING_FIELD_INIT(st->field, "", 0);
+	struct finding_field field;
 	const char *s = args[0].s;
 	size_t len = args[0].len;
 	struct env_bytes b;
 	unsigned long allowance, line_len, line_limit;
+
+	finding_field_init(&field, st->field, "", 0);
 
 	env_parse_path(s, len, p);
 	check_bytes(base, &field, s, len, true, smtputf8, &b, out);
@@ -854,7 +894,7 @@ check_address(const struct limits *lim, const struct env_stage *st,
 			    (size_t)(p->local - s), out);
 	if (p->domain != NULL)
 		check_domain(lim, base, &field, s, len, p, out);
-	check_path_injection(base, &field, s, len, b.shape_at, p, out);
+	check_path_injection(base, &field, s, len, &b, p, out);
 
 	allowance = check_params(lim, base, args, nargs, smtputf8, out);
 	line_len = st->verb_len + p->path_len + 2;
@@ -894,8 +934,9 @@ env_check_rcpt(const struct limits *lim, const struct env_arg *args,
 	check_address(lim, &stage_rcpt, args, nargs, mail->smtputf8, &p, out);
 	if (lim->limit[RULE_RCPT_COUNT] != RULE_NO_LIMIT &&
 	    rcpt_no > lim->limit[RULE_RCPT_COUNT]) {
-		struct finding_field field = FINDING_FIELD_INIT(stage_rcpt.field, "", 0);
+		struct finding_field field;
 
+		finding_field_init(&field, stage_rcpt.field, "", 0);
 		check_limit(lim, RULE_RCPT_COUNT, &field, args[0].s,
 			    args[0].len, rcpt_no, 0, out);
 	}
@@ -905,10 +946,12 @@ void
 env_check_helo(const struct limits *lim, const char *helo, size_t len,
 	       struct finding_list *out)
 {
-	struct finding_field field = FINDING_FIELD_INIT(HELO_FIELD, "", 0);
+	struct finding_field field;
 	struct env_bytes b;
 	const struct env_shape *shape;
 	size_t at;
+
+	finding_field_init(&field, HELO_FIELD, "", 0);
 
 	check_limit(lim, RULE_HELO_LENGTH, &field, helo, len, len, 0, out);
 	scan_bytes(helo, len, &b);
@@ -928,7 +971,8 @@ void
 env_check_unknown(const struct limits *lim, const char *cmd, size_t len,
 		  unsigned long count, struct finding_list *out)
 {
-	struct finding_field field = FINDING_FIELD_INIT("command", "", 0);
+	struct finding_field field;
 
+	finding_field_init(&field, "command", "", 0);
 	check_limit(lim, RULE_UNKNOWN_COUNT, &field, cmd, len, count, 0, out);
 }

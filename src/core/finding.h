@@ -63,16 +63,24 @@ struct finding *finding_add(struct finding_list *list, enum rule_id rule,
 
 /* A finding's field, prefix followed by name[0..len) escaped (esc.h),
    e.g. "param:AUTH": built the first time a finding needs it, so a value
-   that passes costs no escaping.  Initialise with FINDING_FIELD_INIT. */
+   that passes costs no escaping.  Set up with finding_field_init(). */
 struct finding_field {
-	const char *prefix;
+	const char *prefix;	/* shorter than FINDING_FIELD_MAX */
 	const char *name;
 	size_t len;
 	bool built;
-	char buf[FINDING_FIELD_MAX];
+	char buf[FINDING_FIELD_MAX];	/* left unset until built */
 };
 
-#define FINDING_FIELD_INIT(prefix, name, len) { (prefix), (name), (len), false, "" }
+static inline void
+finding_field_init(struct finding_field *field, const char *prefix,
+		   const char *name, size_t len)
+{
+	field->prefix = prefix;
+	field->name = name;
+	field->len = len;
+	field->built = false;
+}
 
 /* The field as text (built on the first call). */
 const char *finding_field_name(struct finding_field *field);
