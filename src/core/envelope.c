@@ -103,18 +103,13 @@ classes_of(const char *s, size_t len)
 	return m;
 }
 
-/* The classes first; the offsets only if an EC_SCAN byte is there.  A
+/* The offsets of scan_bytes(), for an argument with an EC_SCAN byte.  A
    valid UTF-8 sequence is stepped over whole. */
-static inline void
-scan_bytes(const char *s, size_t len, struct env_bytes *b)
+static void
+scan_offsets(const char *s, size_t len, struct env_bytes *b)
 {
 	const unsigned char *u = (const unsigned char *)s;
 
-	b->control_at = b->ff_at = b->bad_utf8_at = b->eight_bit_at = NOWHERE;
-	b->shape_at = NOWHERE;
-	b->classes = classes_of(s, len);
-	if ((b->classes & EC_SCAN) == 0)
-		return;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = u[i];
 		size_t n;
@@ -145,16 +140,23 @@ scan_bytes(const char *s, size_t len, struct env_bytes *b)
 	}
 }
 
-/* Byte-class findings for one argument of an address stage; *b_r keeps
-   what the scan found for the shape checks. */
-static void
-check_bytes(enum rule_id base, struct finding_field *field, const char *s,
-	    size_t len, bool is_path, bool smtputf8, struct env_bytes *b_r,
-	    struct finding_list *out)
+/* The classes first; the offsets only if an EC_SCAN byte is there. */
+static inline void
+scan_bytes(const char *s, size_t len, struct env_bytes *b)
 {
-	scan_bytes(s, len, b_r);
-	if ((b_r->classes & EC_SCAN) == 0)
-		return;
+	b->control_at = b->ff_at = b->bad_utf8_at = b->eight_bit_at = NOWHERE;
+	b->shape_at = NOWHERE;
+	b->classes = classes_of(s, len);
+	if ((b->classes & EC_SCAN) != 0)
+		scan_offsets(s, len, b);
+}
+
+/* The findings of check_bytes(), for an argument with an EC_SCAN byte. */
+static void
+report_bytes(enum rule_id base, struct finding_field *field, const char *s,
+	     size_t len, bool is_path, bool smtputf8, const struct env_bytes *b_r,
+	     struct finding_list *out)
+{
 	if (b_r->control_at != NOWHERE)
 		finding_add(out, RULE_ADDR(base, RULE_MAIL_CONTROL),
 			    finding_field_name(field), s, len, b_r->control_at,
@@ -171,6 +173,18 @@ check_bytes(enum rule_id base, struct finding_field *field, const char *s,
 		finding_add(out, RULE_ADDR(base, RULE_MAIL_UTF8_WITHOUT_SMTPUTF8),
 			    finding_field_name(field), s, len, b_r->eight_bit_at,
 			    len, RULE_NO_LIMIT, "UTF-8 without SMTPUTF8");
+}
+
+/* Byte-class findings for one argument of an address stage; *b_r keeps
+   what the scan found for the shape checks. */
+static inline void
+check_bytes(enum rule_id base, struct finding_field *field, const char *s,
+	    size_t len, bool is_path, bool smtputf8, struct env_bytes *b_r,
+	    struct finding_list *out)
+{
+	scan_bytes(s, len, b_r);
+	if ((b_r->classes & EC_SCAN) != 0)
+		report_bytes(base, field, s, len, is_path, smtputf8, b_r, out);
 }
 
 /* --- words ------------------------------------------------------------- */
