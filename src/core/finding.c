@@ -6,12 +6,27 @@
 #include <string.h>
 #include <openssl/evp.h>
 
+#include "esc.h"
+
 void
 finding_list_init(struct finding_list *list)
 {
 	list->count = 0;
 	list->dropped = 0;
 	memset(list->dropped_rule, 0, sizeof(list->dropped_rule));
+}
+
+const char *
+finding_field_name(struct finding_field *f)
+{
+	if (!f->built) {
+		size_t p = strlen(f->prefix);
+
+		memcpy(f->buf, f->prefix, p);
+		esc_bytes(f->name, f->len, f->buf + p, sizeof(f->buf) - p, NULL);
+		f->built = true;
+	}
+	return f->buf;
 }
 
 static void

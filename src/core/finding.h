@@ -61,6 +61,30 @@ struct finding *finding_add(struct finding_list *list, enum rule_id rule,
 			    size_t value_len, size_t offset, size_t length,
 			    unsigned long limit, const char *detail);
 
+/* A finding's field, prefix followed by name[0..len) escaped (esc.h),
+   e.g. "param:AUTH": built the first time a finding needs it, so a value
+   that passes costs no escaping.  Set up with finding_field_init(). */
+struct finding_field {
+	const char *prefix;	/* shorter than FINDING_FIELD_MAX */
+	const char *name;
+	size_t len;
+	bool built;
+	char buf[FINDING_FIELD_MAX];	/* left unset until built */
+};
+
+static inline void
+finding_field_init(struct finding_field *field, const char *prefix,
+		   const char *name, size_t len)
+{
+	field->prefix = prefix;
+	field->name = name;
+	field->len = len;
+	field->built = false;
+}
+
+/* The field as text (built on the first call). */
+const char *finding_field_name(struct finding_field *field);
+
 /* Append every finding of src to dst (dropping past the cap). */
 void finding_list_append(struct finding_list *dst,
 			 const struct finding_list *src);

@@ -4,6 +4,8 @@
  * Each case names a stage, the verdict the shipped policy
  * (conf/milter-guard.conf) must reach, the findings in the order the checks
  * report them, and the arguments as the MTA hands them over.
+ * tests/data/envelope/exact.tsv pins every finding down to the byte: rule,
+ * offset, measure, limit, field (escaped) and detail.
  */
 #include <check.h>
 #include <stdio.h>
@@ -45,18 +47,44 @@ finding_names(const struct finding_list *f, char *buf, size_t size)
 		snprintf(buf, size, "-");
 }
 
+/* Each finding as "rule@offset=length/limit [field] detail", joined by
+   " | ", or "-": everything a finding says except the raw sample, which
+   the offset and the value fix. */
 static void
-run_case(const struct tu_case *c, struct finding_list *f)
+finding_exact(const struct finding_list *f, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	snprintf(buf, size, "-");
+	for (size_t i = 0; i < f->count && o < size; i++) {
+		const struct finding *x = &f->items[i];
+		char limit[32];
+
+		if (x->limit == RULE_NO_LIMIT)
+			snprintf(limit, sizeof(limit), "-");
+		else
+			snprintf(limit, sizeof(limit), "%lu", x->limit);
+		o += (size_t)snprintf(buf + o, size - o, "%s%s@%zu=%zu/%s [%s] %s",
+				      i ? " | " : "", rule_table[x->rule].name,
+				      x->offset, x->length, limit, x->field,
+				      x->detail ? x->detail : "-");
+	}
+	if (f->dropped > 0 && o < size)
+		snprintf(buf + o, size - o, " | dropped %zu", f->dropped);
+}
+
+static void
+run_case(const struct tu_case *c, size_t first_arg, struct finding_list *f)
 {
 	const struct limits *lim = &shipped->policy.limits;
 	struct env_arg args[TU_COLS_MAX];
 	struct env_mail_info mail = { 0 };
 	const char *stage = c->col[1].s;
-	size_t n = c->ncols - 4;
+	size_t n = c->ncols - first_arg;
 
 	for (size_t i = 0; i < n; i++) {
-		args[i].s = c->col[4 + i].s;
-		args[i].len = c->col[4 + i].len;
+		args[i].s = c->col[first_arg + i].s;
+		args[i].len = c->col[first_arg + i].len;
 	}
 	finding_list_init(f);
 	if (strcmp(stage, "helo") == 0) {
@@ -71,32 +99,75 @@ run_case(const struct tu_case *c, struct finding_list *f)
 	}
 }
 
-START_TEST(every_envelope_case_gets_its_findings_and_verdict)
+/* Run every case of a file (arguments from column first_arg on); the
+   number of cases whose findings do not match. */
+static unsigned
+failing_cases(const char *rel, size_t first_arg,
+	      bool (*matches)(const struct tu_case *, const struct finding_list *))
 {
 	struct tu_case *cases;
-	size_t n = tu_cases(tu_data_path("envelope/cases.tsv"), &cases);
+	size_t n = tu_cases(tu_data_path(rel), &cases);
 	unsigned failures = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		const struct tu_case *c = &cases[i];
 		struct finding_list f;
-		struct pol_verdict v;
-		char names[1024];
 
-		ck_assert_msg(c->ncols >= 5, "line %u: expected 5 or more columns", c->line);
-		run_case(c, &f);
-		pol_decide(&shipped->policy, &f, &v);
-		finding_names(&f, names, sizeof(names));
-		if (strcmp(names, c->col[3].s) != 0 ||
-		    strcmp(rule_action_name(v.action), c->col[2].s) != 0) {
-			fprintf(stderr, "cases.tsv:%u: %s: expected %s / %s, got %s / %s\n",
-				c->line, c->col[0].s, c->col[2].s, c->col[3].s,
-				rule_action_name(v.action), names);
+		ck_assert_msg(cases[i].ncols > first_arg, "%s:%u: expected %zu or more columns",
+			      rel, cases[i].line, first_arg + 1);
+		run_case(&cases[i], first_arg, &f);
+		if (!matches(&cases[i], &f))
 			failures++;
-		}
 	}
 	tu_cases_free(cases, n);
-	ck_assert_uint_eq(failures, 0);
+	return failures;
+}
+
+/* cases.tsv: name, stage, verdict, rule names, arguments. */
+static bool
+verdict_matches(const struct tu_case *c, const struct finding_list *f)
+{
+	struct pol_verdict v;
+	char names[1024];
+
+	pol_decide(&shipped->policy, f, &v);
+	finding_names(f, names, sizeof(names));
+	if (strcmp(names, c->col[3].s) == 0 &&
+	    strcmp(rule_action_name(v.action), c->col[2].s) == 0)
+		return true;
+	fprintf(stderr, "cases.tsv:%u: %s: expected %s / %s, got %s / %s\n",
+		c->line, c->col[0].s, c->col[2].s, c->col[3].s,
+		rule_action_name(v.action), names);
+	return false;
+}
+
+/* exact.tsv: name, stage, findings as finding_exact() writes them,
+   arguments. */
+static bool
+exact_matches(const struct tu_case *c, const struct finding_list *f)
+{
+	char got[8192];
+
+	finding_exact(f, got, sizeof(got));
+	if (strcmp(got, c->col[2].s) == 0)
+		return true;
+	fprintf(stderr, "exact.tsv:%u: %s: expected %s\n"
+		"exact.tsv:%u: %s: got      %s\n", c->line, c->col[0].s,
+		c->col[2].s, c->line, c->col[0].s, got);
+	return false;
+}
+
+START_TEST(every_envelope_case_gets_its_findings_and_verdict)
+{
+	ck_assert_uint_eq(failing_cases("envelope/cases.tsv", 4, verdict_matches), 0);
+}
+END_TEST
+
+/* The checks' fast paths (byte classes, shapes found by their first byte,
+   lazily built field names) must not move a single finding: every case
+   of exact.tsv compares everything a finding says. */
+START_TEST(every_exact_case_reports_the_same_offsets_fields_and_details)
+{
+	ck_assert_uint_eq(failing_cases("envelope/exact.tsv", 3, exact_matches), 0);
 }
 END_TEST
 
@@ -225,6 +296,7 @@ envelope_suite(void)
 
 	tcase_add_unchecked_fixture(tc, load_shipped, unload_shipped);
 	tcase_add_test(tc, every_envelope_case_gets_its_findings_and_verdict);
+	tcase_add_test(tc, every_exact_case_reports_the_same_offsets_fields_and_details);
 	tcase_add_test(tc, counts_recipients_past_the_limit);
 	tcase_add_test(tc, counts_unknown_commands_past_the_limit);
 	tcase_add_test(tc, measures_the_original_bytes_past_a_nul);
