@@ -16,7 +16,6 @@
 #include <strings.h>
 
 #include "addr.h"
-#include "esc.h"
 #include "ew.h"
 #include "utf8.h"
 
@@ -132,61 +131,29 @@ hdr_init(struct hdr_state *st)
 	memset(st, 0, sizeof(*st));
 }
 
-/* A finding's field, "header:<name>" or "part:<name>" with the name
-   escaped: built only when a finding is made, not for every field. */
-struct hdr_fname {
-	const char *prefix;
-	const char *name;
-	size_t len;
-	bool built;
-	char buf[FINDING_FIELD_MAX];
-};
-
 static void
-fname_init(struct hdr_fname *f, const char *prefix, const char *name, size_t len)
-{
-	f->prefix = prefix;
-	f->name = name;
-	f->len = len;
-	f->built = false;
-}
-
-static const char *
-fname(struct hdr_fname *f)
-{
-	if (!f->built) {
-		size_t p = strlen(f->prefix);
-
-		memcpy(f->buf, f->prefix, p);
-		esc_bytes(f->name, f->len, f->buf + p, sizeof(f->buf) - p, NULL);
-		f->built = true;
-	}
-	return f->buf;
-}
-
-static void
-over_limit(const struct limits *lim, enum rule_id rule, struct hdr_fname *field,
+over_limit(const struct limits *lim, enum rule_id rule, struct finding_field *field,
 	   const char *s, size_t len, size_t measured, size_t offset,
 	   struct finding_list *out)
 {
 	unsigned long limit = lim->limit[rule];
 
 	if (limit != RULE_NO_LIMIT && measured > limit)
-		finding_add(out, rule, fname(field), s, len, offset, measured, limit, NULL);
+		finding_add(out, rule, finding_field_name(field), s, len, offset, measured, limit, NULL);
 }
 
 static void
-check_name(const struct limits *lim, struct hdr_fname *field, const char *name,
+check_name(const struct limits *lim, struct finding_field *field, const char *name,
 	   size_t len, struct finding_list *out)
 {
 	/* printable US-ASCII without ':' is skipped 16 octets at a time */
 	size_t i = utf8_plain_span(name, len, 0x21, ':');
 
 	if (i < len)
-		finding_add(out, RULE_HEADER_NAME_CHARSET, fname(field), name, len, i,
+		finding_add(out, RULE_HEADER_NAME_CHARSET, finding_field_name(field), name, len, i,
 			    len, RULE_NO_LIMIT, "byte outside printable US-ASCII");
 	if (len == 0)
-		finding_add(out, RULE_HEADER_NAME_CHARSET, fname(field), name, len, 0, 0,
+		finding_add(out, RULE_HEADER_NAME_CHARSET, finding_field_name(field), name, len, 0, 0,
 			    RULE_NO_LIMIT, "empty field name");
 	over_limit(lim, RULE_HEADER_NAME_LENGTH, field, name, len, len, 0, out);
 }
@@ -203,7 +170,7 @@ is_wsp(char c)
    controls, UTF-8).  Only the octets outside printable US-ASCII are looked
    at, found 64 at a time (utf8_odd_mask64()). */
 static void
-check_value(const struct limits *lim, struct hdr_fname *field, size_t name_len,
+check_value(const struct limits *lim, struct finding_field *field, size_t name_len,
 	    const char *v, size_t len, size_t total, struct finding_list *out)
 {
 	const unsigned char *u = (const unsigned char *)v;
@@ -267,21 +234,21 @@ check_value(const struct limits *lim, struct hdr_fname *field, size_t name_len,
 		   longest_at, out);
 	over_limit(lim, RULE_HEADER_VALUE_LENGTH, field, v, len, total, 0, out);
 	if (cr != NOWHERE)
-		finding_add(out, RULE_HEADER_BARE_CR, fname(field), v, len, cr, len, RULE_NO_LIMIT, NULL);
+		finding_add(out, RULE_HEADER_BARE_CR, finding_field_name(field), v, len, cr, len, RULE_NO_LIMIT, NULL);
 	if (lf != NOWHERE)
-		finding_add(out, RULE_HEADER_BARE_LF, fname(field), v, len, lf, len, RULE_NO_LIMIT,
+		finding_add(out, RULE_HEADER_BARE_LF, finding_field_name(field), v, len, lf, len, RULE_NO_LIMIT,
 			    "line break not followed by white space");
 	if (nul != NOWHERE)
-		finding_add(out, RULE_HEADER_NUL, fname(field), v, len, nul, len, RULE_NO_LIMIT, NULL);
+		finding_add(out, RULE_HEADER_NUL, finding_field_name(field), v, len, nul, len, RULE_NO_LIMIT, NULL);
 	if (ctl != NOWHERE)
-		finding_add(out, RULE_HEADER_CONTROL, fname(field), v, len, ctl, len, RULE_NO_LIMIT, NULL);
+		finding_add(out, RULE_HEADER_CONTROL, finding_field_name(field), v, len, ctl, len, RULE_NO_LIMIT, NULL);
 	if (bad != NOWHERE)
-		finding_add(out, RULE_HEADER_INVALID_UTF8, fname(field), v, len, bad, len,
+		finding_add(out, RULE_HEADER_INVALID_UTF8, finding_field_name(field), v, len, bad, len,
 			    RULE_NO_LIMIT, NULL);
 }
 
 static void
-check_address(const struct limits *lim, struct hdr_fname *field, const char *v,
+check_address(const struct limits *lim, struct finding_field *field, const char *v,
 	      size_t len, size_t *mailboxes_r, struct finding_list *out)
 {
 	struct addr_summary sum;
@@ -298,10 +265,10 @@ check_address(const struct limits *lim, struct hdr_fname *field, const char *v,
 	over_limit(lim, RULE_HEADER_ADDRESS_BACKSLASHES, field, v, len, sum.backslashes, 0, out);
 	over_limit(lim, RULE_HEADER_ADDRESS_TOKENS, field, v, len, sum.tokens, 0, out);
 	if (sum.error != NULL)
-		finding_add(out, RULE_HEADER_ADDRESS_SYNTAX, fname(field), v, len,
+		finding_add(out, RULE_HEADER_ADDRESS_SYNTAX, finding_field_name(field), v, len,
 			    sum.error_offset, len, RULE_NO_LIMIT, sum.error);
 	if (sum.ew_in_addrspec_at != ADDR_NOWHERE)
-		finding_add(out, RULE_HEADER_ENCODED_WORD_IN_ADDRESS, fname(field), v, len,
+		finding_add(out, RULE_HEADER_ENCODED_WORD_IN_ADDRESS, finding_field_name(field), v, len,
 			    sum.ew_in_addrspec_at, len, RULE_NO_LIMIT, NULL);
 }
 
@@ -323,7 +290,7 @@ has_control(const char *s, size_t len, bool iso2022)
 }
 
 static void
-check_encoded_words(const struct limits *lim, struct hdr_fname *field, const char *v,
+check_encoded_words(const struct limits *lim, struct finding_field *field, const char *v,
 		    size_t len, bool displayed, struct finding_list *out)
 {
 	struct ew_scan sc;
@@ -336,13 +303,13 @@ check_encoded_words(const struct limits *lim, struct hdr_fname *field, const cha
 		if (!long_seen && lim->limit[RULE_HEADER_ENCODED_WORD_LENGTH] != RULE_NO_LIMIT &&
 		    w.len > lim->limit[RULE_HEADER_ENCODED_WORD_LENGTH]) {
 			long_seen = true;
-			finding_add(out, RULE_HEADER_ENCODED_WORD_LENGTH, fname(field), v, len,
+			finding_add(out, RULE_HEADER_ENCODED_WORD_LENGTH, finding_field_name(field), v, len,
 				    w.offset, w.len,
 				    lim->limit[RULE_HEADER_ENCODED_WORD_LENGTH], NULL);
 		}
 		if (w.malformed != NULL) {
 			if (!bad_seen)
-				finding_add(out, RULE_HEADER_ENCODED_WORD_MALFORMED, fname(field), v,
+				finding_add(out, RULE_HEADER_ENCODED_WORD_MALFORMED, finding_field_name(field), v,
 					    len, w.offset, w.len, RULE_NO_LIMIT, w.malformed);
 			bad_seen = true;
 			if (w.encoding == 0)
@@ -366,7 +333,7 @@ check_encoded_words(const struct limits *lim, struct hdr_fname *field, const cha
 				      w.malformed != NULL) &&
 			    has_control(decoded, n, iso2022)) {
 				ctl_seen = true;
-				finding_add(out, RULE_HEADER_ENCODED_WORD_CONTROL, fname(field), v,
+				finding_add(out, RULE_HEADER_ENCODED_WORD_CONTROL, finding_field_name(field), v,
 					    len, w.offset, w.len, RULE_NO_LIMIT,
 					    "decodes to a control byte");
 			}
@@ -375,7 +342,7 @@ check_encoded_words(const struct limits *lim, struct hdr_fname *field, const cha
 }
 
 static void
-check_params(const struct limits *lim, struct hdr_fname *field, const char *v,
+check_params(const struct limits *lim, struct finding_field *field, const char *v,
 	     size_t len, bool content_type, const struct mime_ct *ct_r,
 	     struct finding_list *out)
 {
@@ -385,7 +352,7 @@ check_params(const struct limits *lim, struct hdr_fname *field, const char *v,
 		over_limit(lim, RULE_MIME_BOUNDARY_LENGTH_HARD, field, v, len,
 			   ct_r->boundary_len, 0, out);
 		if (ct_r->boundary_bad_at != MIME_NOWHERE)
-			finding_add(out, RULE_MIME_BOUNDARY_CHARSET, fname(field), v, len, 0,
+			finding_add(out, RULE_MIME_BOUNDARY_CHARSET, finding_field_name(field), v, len, 0,
 				    ct_r->boundary_len, RULE_NO_LIMIT, NULL);
 	}
 	over_limit(lim, RULE_MIME_RFC2231_CONTINUATIONS, field, v, len,
@@ -393,13 +360,13 @@ check_params(const struct limits *lim, struct hdr_fname *field, const char *v,
 	over_limit(lim, RULE_MIME_RFC2231_LENGTH, field, v, len,
 		   ct_r->max_continued_len, 0, out);
 	if (content_type && ct_r->error != NULL)
-		finding_add(out, RULE_MIME_SYNTAX, fname(field), v, len, ct_r->error_offset,
+		finding_add(out, RULE_MIME_SYNTAX, finding_field_name(field), v, len, ct_r->error_offset,
 			    len, RULE_NO_LIMIT, ct_r->error);
 }
 
 /* DKIM-Signature and ARC-Seal / ARC-Message-Signature: tag=value; ... */
 static void
-check_taglist(const struct limits *lim, struct hdr_fname *field, const char *v,
+check_taglist(const struct limits *lim, struct finding_field *field, const char *v,
 	      size_t len, struct finding_list *out)
 {
 	size_t start = 0, longest = 0, longest_at = 0;
@@ -425,7 +392,7 @@ check_taglist(const struct limits *lim, struct hdr_fname *field, const char *v,
 		eq = memchr(v + a, '=', b - a);
 		if (eq == NULL || eq == v + a) {
 			if (!syntax_seen)
-				finding_add(out, RULE_AUTH_TAG_SYNTAX, fname(field), v, len, a,
+				finding_add(out, RULE_AUTH_TAG_SYNTAX, finding_field_name(field), v, len, a,
 					    b - a, RULE_NO_LIMIT,
 					    eq ? "tag without a name" : "tag without \"=\"");
 			syntax_seen = true;
@@ -442,7 +409,7 @@ check_taglist(const struct limits *lim, struct hdr_fname *field, const char *v,
 /* Authentication-Results: the shapes that crashed or fooled OpenDMARC:
    a method with no name ("; =pass") or "(null)=". */
 static void
-check_authres(struct hdr_fname *field, const char *v, size_t len, struct finding_list *out)
+check_authres(struct finding_field *field, const char *v, size_t len, struct finding_list *out)
 {
 	size_t at;
 
@@ -457,7 +424,7 @@ check_authres(struct hdr_fname *field, const char *v, size_t len, struct finding
 		while (j < len && (is_wsp(v[j]) || v[j] == '\n' || v[j] == '\r'))
 			j++;
 		if (j < len && v[j] == '=') {
-			finding_add(out, RULE_AUTH_TAG_SYNTAX, fname(field), v, len, j, len,
+			finding_add(out, RULE_AUTH_TAG_SYNTAX, finding_field_name(field), v, len, j, len,
 				    RULE_NO_LIMIT, "method without a name");
 			return;
 		}
@@ -469,7 +436,7 @@ check_authres(struct hdr_fname *field, const char *v, size_t len, struct finding
 			break;
 		at = (size_t)(paren - v);
 		if (strncasecmp(v + at, "(null)=", 7) == 0) {
-			finding_add(out, RULE_AUTH_TAG_SYNTAX, fname(field), v, len, at, len,
+			finding_add(out, RULE_AUTH_TAG_SYNTAX, finding_field_name(field), v, len, at, len,
 				    RULE_NO_LIMIT, "(null) method");
 			return;
 		}
@@ -480,7 +447,7 @@ check_authres(struct hdr_fname *field, const char *v, size_t len, struct finding
    Content-Type or Content-Disposition is parsed into *ct_r, unless parsed
    (a Content-Type parsed already) is given. */
 static const struct hdr_name *
-check_common(const struct limits *lim, struct hdr_fname *field, const char *name,
+check_common(const struct limits *lim, struct finding_field *field, const char *name,
 	     size_t name_len, const char *v, size_t len, size_t total,
 	     size_t *mailboxes_r, const struct mime_ct *parsed, struct mime_ct *ct_r,
 	     struct finding_list *out)
@@ -514,14 +481,14 @@ hdr_check_field(const struct limits *lim, struct hdr_state *st, const char *name
 		size_t name_len, const char *value, size_t value_len,
 		struct finding_list *out)
 {
-	struct hdr_fname f;	/* buf is written only for a finding */
-	struct hdr_fname *field = &f;
+	struct finding_field f;	/* buf is written only for a finding */
+	struct finding_field *field = &f;
 	struct mime_ct ct;
 	size_t mailboxes;
 	const struct hdr_name *n;
 	unsigned long long before = st->block_len;
 
-	fname_init(&f, "header:", name, name_len);
+	finding_field_init(&f, "header:", name, name_len);
 	st->count++;
 	st->block_len += name_len + 1 + value_len + 2;
 	if (st->count == lim->limit[RULE_HEADER_COUNT] + 1)
@@ -545,7 +512,7 @@ hdr_check_field(const struct limits *lim, struct hdr_state *st, const char *name
 		st->from_mailboxes += mailboxes;
 	if (n->singleton >= 0 && ++st->singleton[n->singleton] == 2)
 		finding_add(out, n->singleton == HDR_S_FROM ? RULE_HEADER_FROM_REPEATED :
-			    RULE_HEADER_SINGLETON_REPEATED, fname(field), value, value_len, 0, 2,
+			    RULE_HEADER_SINGLETON_REPEATED, finding_field_name(field), value, value_len, 0, 2,
 			    RULE_NO_LIMIT, NULL);
 	if (n->auth >= 0 && ++st->auth[n->auth] == lim->limit[RULE_AUTH_COUNT] + 1)
 		over_limit(lim, RULE_AUTH_COUNT, field, value, value_len,
@@ -557,11 +524,11 @@ hdr_check_part_field(const struct limits *lim, const char *name, size_t name_len
 		     const char *value, size_t value_len, size_t value_total,
 		     const struct mime_ct *parsed, struct finding_list *out)
 {
-	struct hdr_fname f;
+	struct finding_field f;
 	struct mime_ct ct;
 	size_t mailboxes;
 
-	fname_init(&f, "part:", name, name_len);
+	finding_field_init(&f, "part:", name, name_len);
 	check_common(lim, &f, name, name_len, value, value_len, value_total,
 		     &mailboxes, parsed, &ct, out);
 }
