@@ -56,8 +56,13 @@ rotr(uint32_t x, unsigned n)
 	return x >> n | x << (32 - n);
 }
 
-#define CH(x, y, z)	(((x) & (y)) ^ (~(x) & (z)))
-#define MAJ(x, y, z)	(((x) & (y)) ^ ((x) & (z)) ^ ((y) & (z)))
+/* Ch and Maj as FIPS 180-4 4.1.2 writes them are
+     Ch(x, y, z)  = (x AND y) XOR (NOT x AND z)
+     Maj(x, y, z) = (x AND y) XOR (x AND z) XOR (y AND z)
+   the forms below give the same bits with fewer operations (Ch: where x
+   is 1 take y, else z; Maj: x and y if they agree, else z). */
+#define CH(x, y, z)	((z) ^ ((x) & ((y) ^ (z))))
+#define MAJ(x, y, z)	(((x) & (y)) ^ ((z) & ((x) ^ (y))))
 #define BSIG0(x)	(rotr(x, 2) ^ rotr(x, 13) ^ rotr(x, 22))
 #define BSIG1(x)	(rotr(x, 6) ^ rotr(x, 11) ^ rotr(x, 25))
 #define SSIG0(x)	(rotr(x, 7) ^ rotr(x, 18) ^ ((x) >> 3))
@@ -79,6 +84,17 @@ store_be32(unsigned char *p, uint32_t v)
 	p[3] = (unsigned char)v;
 }
 
+/* 6.2.2 step 3, one round t, with the working variables named where they
+   stand this round: instead of moving h <- g <- f ... each round, the next
+   round is called with the names rotated by one, so after eight rounds
+   they are back in place.  T2 goes straight into h, which is the next
+   round's a. */
+#define ROUND(a, b, c, d, e, f, g, h, t) do { \
+		uint32_t t1 = (h) + BSIG1(e) + CH(e, f, g) + sha256_k[t] + w[t]; \
+		(d) += t1; \
+		(h) = t1 + BSIG0(a) + MAJ(a, b, c); \
+	} while (0)
+
 /* 6.2.2: the hash computation over nblocks blocks of 64 octets. */
 static void
 sha256_blocks(uint32_t h[8], const unsigned char *p, size_t nblocks)
@@ -94,19 +110,16 @@ sha256_blocks(uint32_t h[8], const unsigned char *p, size_t nblocks)
 			w[t] = load_be32(p + 4 * t);
 		for (unsigned t = 16; t < 64; t++)
 			w[t] = SSIG1(w[t - 2]) + w[t - 7] + SSIG0(w[t - 15]) + w[t - 16];
-		/* 2.-3. the working variables, 64 rounds */
-		for (unsigned t = 0; t < 64; t++) {
-			uint32_t t1 = hh + BSIG1(e) + CH(e, f, g) + sha256_k[t] + w[t];
-			uint32_t t2 = BSIG0(a) + MAJ(a, b, c);
-
-			hh = g;
-			g = f;
-			f = e;
-			e = d + t1;
-			d = c;
-			c = b;
-			b = a;
-			a = t1 + t2;
+		/* 2.-3. the working variables, 64 rounds, 8 at a time */
+		for (unsigned t = 0; t < 64; t += 8) {
+			ROUND(a, b, c, d, e, f, g, hh, t);
+			ROUND(hh, a, b, c, d, e, f, g, t + 1);
+			ROUND(g, hh, a, b, c, d, e, f, t + 2);
+			ROUND(f, g, hh, a, b, c, d, e, t + 3);
+			ROUND(e, f, g, hh, a, b, c, d, t + 4);
+			ROUND(d, e, f, g, hh, a, b, c, t + 5);
+			ROUND(c, d, e, f, g, hh, a, b, t + 6);
+			ROUND(b, c, d, e, f, g, hh, a, t + 7);
 		}
 		/* 4. the intermediate hash value */
 		h[0] += a;
