@@ -43,13 +43,15 @@ static const uint32_t sha256_h0[8] = {
    memset, so it cannot drop a wipe of memory that is not read again. */
 static void *(*const volatile sha256_memset)(void *, int, size_t) = memset;
 
-void
+/* Set p[0..len) to zero in a way the compiler cannot drop. */
+static void
 sha256_wipe(void *p, size_t len)
 {
 	sha256_memset(p, 0, len);
 }
 
-/* 3.2: rotate right; 4.1.2: the six functions. */
+/* 3.2: rotate right; 4.1.2: the six functions (Sigma0, Sigma1 as BSIG0,
+   BSIG1; sigma0, sigma1 as SSIG0, SSIG1, the names of RFC 6234). */
 static inline uint32_t
 rotr(uint32_t x, unsigned n)
 {

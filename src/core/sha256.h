@@ -66,7 +66,4 @@ void sha256_hmac(const void *key, size_t keylen, const struct sha256_part *parts
    len only (not on where they differ): for checking a MAC. */
 bool sha256_equal(const void *a, const void *b, size_t len);
 
-/* Set p[0..len) to zero in a way the compiler cannot drop. */
-void sha256_wipe(void *p, size_t len);
-
 #endif
