@@ -62,11 +62,16 @@ rotr(uint32_t x, unsigned n)
      Ch(x, y, z)  = (x AND y) XOR (NOT x AND z)
      Maj(x, y, z) = (x AND y) XOR (x AND z) XOR (y AND z)
    the forms below give the same bits with fewer operations (Ch: where x
-   is 1 take y, else z; Maj: x and y if they agree, else z). */
+   is 1 take y, else z; Maj: y, unless x and y differ and y and z differ,
+   then not y).  In Maj, y ^ z is the previous round's x ^ y (the
+   variables shift by one a round), which the compiler keeps. */
 #define CH(x, y, z)	((z) ^ ((x) & ((y) ^ (z))))
-#define MAJ(x, y, z)	(((x) & (y)) ^ ((z) & ((x) ^ (y))))
-#define BSIG0(x)	(rotr(x, 2) ^ rotr(x, 13) ^ rotr(x, 22))
-#define BSIG1(x)	(rotr(x, 6) ^ rotr(x, 11) ^ rotr(x, 25))
+#define MAJ(x, y, z)	((y) ^ (((x) ^ (y)) & ((y) ^ (z))))
+/* Sigma0(x) = ROTR2(x) ^ ROTR13(x) ^ ROTR22(x) and
+   Sigma1(x) = ROTR6(x) ^ ROTR11(x) ^ ROTR25(x), with the rotations nested
+   (ROTR distributes over XOR) so that x is copied once, not three times. */
+#define BSIG0(x)	rotr((x) ^ rotr((x) ^ rotr(x, 9), 11), 2)
+#define BSIG1(x)	rotr((x) ^ rotr((x) ^ rotr(x, 14), 5), 6)
 #define SSIG0(x)	(rotr(x, 7) ^ rotr(x, 18) ^ ((x) >> 3))
 #define SSIG1(x)	(rotr(x, 17) ^ rotr(x, 19) ^ ((x) >> 10))
 
