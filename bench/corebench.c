@@ -611,8 +611,8 @@ main(int argc, char **argv)
 	}
 	s = calloc(1, sizeof(*s));
 
-	/* Round 0 warms up (OpenSSL's first digest fetches its provider,
-	   caches fill); its counts are zeroed and its time not taken. */
+	/* Round 0 warms up (caches fill); its counts are zeroed and its
+	   time not taken. */
 	for (unsigned r = 0; r <= rounds; r++) {
 		if (r == 1) {
 			CALLGRIND_ZERO_STATS;

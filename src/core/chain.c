@@ -3,56 +3,26 @@
  */
 #include "chain.h"
 #include "esc.h"
+#include "sha256.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
+_Static_assert(CHAIN_MAC_LEN == SHA256_LEN, "the chain's MAC is an HMAC-SHA256");
 
 static const char mac_member[] = ",\"mac\":\"";
 #define MAC_MEMBER_LEN (sizeof(mac_member) - 1)
 /* ,"mac":"<hex>"} */
 #define MAC_TAIL_LEN (MAC_MEMBER_LEN + CHAIN_HEX_LEN + 2)
 
-struct part {
-	const void *p;
-	size_t len;
-};
-
-static int
-mac_parts(const unsigned char *key, size_t keylen, const struct part *parts,
-	  size_t nparts, unsigned char mac_r[CHAIN_MAC_LEN])
-{
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	EVP_MAC_CTX *ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
-	OSSL_PARAM params[2];
-	size_t outlen = 0;
-	int ok;
-
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-						     (char *)"SHA256", 0);
-	params[1] = OSSL_PARAM_construct_end();
-	ok = ctx != NULL && EVP_MAC_init(ctx, key, keylen, params) == 1;
-	for (size_t i = 0; ok && i < nparts; i++)
-		ok = EVP_MAC_update(ctx, parts[i].p, parts[i].len) == 1;
-	ok = ok && EVP_MAC_final(ctx, mac_r, &outlen, CHAIN_MAC_LEN) == 1 &&
-	     outlen == CHAIN_MAC_LEN;
-	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(mac);
-	return ok ? 0 : -1;
-}
-
-int
+void
 chain_mac_r(const unsigned char *key, size_t keylen,
 	    const unsigned char prev[CHAIN_MAC_LEN], const char *data,
 	    size_t len, unsigned char mac_r[CHAIN_MAC_LEN])
 {
-	struct part parts[] = { { prev, CHAIN_MAC_LEN }, { data, len } };
+	struct sha256_part parts[] = { { prev, CHAIN_MAC_LEN }, { data, len } };
 
-	return mac_parts(key, keylen, parts, 2, mac_r);
+	sha256_hmac(key, keylen, parts, 2, mac_r);
 }
 
 void
@@ -117,8 +87,7 @@ chain_seal_r(const unsigned char *key, size_t keylen, struct chain_state *st,
 	if (n < 0 || (size_t)n >= room - len)
 		return 0;
 	len += (size_t)n;	/* canonical bytes: buf[0..len) */
-	if (chain_mac_r(key, keylen, st->mac, buf, len, mac) != 0)
-		return 0;
+	chain_mac_r(key, keylen, st->mac, buf, len, mac);
 	chain_hex(mac, machex);
 	len--;			/* replace the closing brace */
 	n = snprintf(buf + len, room - len, "%s%s\"}\n", mac_member, machex);
@@ -158,10 +127,9 @@ chain_check(const unsigned char *key, size_t keylen,
 
 	if (!chain_split(line, len, &canon, carried))
 		return false;
-	struct part parts[] = {
+	struct sha256_part parts[] = {
 		{ prev, CHAIN_MAC_LEN }, { line, canon }, { "}", 1 }
 	};
-	if (mac_parts(key, keylen, parts, 3, mac) != 0)
-		return false;
-	return CRYPTO_memcmp(mac, carried, CHAIN_MAC_LEN) == 0;
+	sha256_hmac(key, keylen, parts, 3, mac);
+	return sha256_equal(mac, carried, CHAIN_MAC_LEN);
 }

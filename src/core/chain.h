@@ -44,18 +44,17 @@ enum chain_link {
 	CHAIN_LINK_GAP		/* first event a failed sink took again */
 };
 
-/* HMAC-SHA256(key, prev || data[0..len)) into mac_r.  Returns 0, or -1 if
-   OpenSSL fails. */
-int chain_mac_r(const unsigned char *key, size_t keylen,
-		const unsigned char prev[CHAIN_MAC_LEN],
-		const char *data, size_t len, unsigned char mac_r[CHAIN_MAC_LEN]);
+/* HMAC-SHA256(key, prev || data[0..len)) into mac_r (src/core/sha256.c). */
+void chain_mac_r(const unsigned char *key, size_t keylen,
+		 const unsigned char prev[CHAIN_MAC_LEN],
+		 const char *data, size_t len, unsigned char mac_r[CHAIN_MAC_LEN]);
 
 /* Seal an event.  buf holds the unsealed event ev (a JSON object, with or
    without a trailing newline) in its first evlen bytes and has room for
    evlen + CHAIN_SEAL_EXTRA bytes.  Appends "seq", the "chain" member when
    link is not CHAIN_LINK_NONE, and "mac", ends the line with a newline,
    advances *st and returns the sealed length; returns 0 (and leaves *st) if
-   ev is not an object or OpenSSL fails. */
+   ev is not a non-empty object or the members do not fit. */
 size_t chain_seal_r(const unsigned char *key, size_t keylen,
 		    struct chain_state *st, enum chain_link link,
 		    char *buf, size_t evlen);

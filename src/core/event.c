@@ -134,7 +134,7 @@ finding_json(const struct policy *pol, const struct finding *f, size_t sample_ma
 	enum rule_action a = pol_rule_action(pol, f->rule, &monitored);
 	int r = 0;
 
-	if (o == NULL || f->sha256_failed) {
+	if (o == NULL) {
 		json_decref(o);
 		return NULL;
 	}

@@ -2,9 +2,11 @@
  * finding.c -- findings and their fixed-size lists (see finding.h)
  */
 #include "finding.h"
+#include "sha256.h"
 
 #include <string.h>
-#include <openssl/evp.h>
+
+_Static_assert(FINDING_SHA256_LEN == SHA256_LEN, "a finding holds a SHA-256");
 
 #include "esc.h"
 
@@ -42,17 +44,6 @@ finding_list_dropped(const struct finding_list *list, enum rule_id rule)
 	return (list->dropped_rule[rule / 8] & (1u << (rule % 8))) != 0;
 }
 
-static void
-finding_hash(struct finding *f, const char *value, size_t len)
-{
-	unsigned int outlen = 0;
-
-	f->has_sha256 = EVP_Digest(value, len, f->sha256, &outlen,
-				   EVP_sha256(), NULL) == 1 &&
-		outlen == FINDING_SHA256_LEN;
-	f->sha256_failed = !f->has_sha256;
-}
-
 struct finding *
 finding_add(struct finding_list *list, enum rule_id rule, const char *field,
 	    const char *value, size_t value_len, size_t offset, size_t length,
@@ -83,7 +74,8 @@ finding_add(struct finding_list *list, enum rule_id rule, const char *field,
 		f->sample_len = value_len - start < FINDING_SAMPLE_RAW ?
 			value_len - start : FINDING_SAMPLE_RAW;
 		memcpy(f->sample, value + start, f->sample_len);
-		finding_hash(f, value, value_len);
+		sha256_digest(value, value_len, f->sha256);
+		f->has_sha256 = true;
 	}
 	return f;
 }

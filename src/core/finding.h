@@ -37,9 +37,7 @@ struct finding {
 	size_t sample_offset;
 	size_t value_len;		/* length of the whole value */
 	unsigned char sha256[FINDING_SHA256_LEN];
-	bool has_sha256;
-	bool sha256_failed;		/* hashing failed (memory): an event
-					   about it cannot be built */
+	bool has_sha256;		/* the finding has a value: sha256 is its hash */
 };
 
 struct finding_list {

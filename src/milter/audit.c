@@ -307,7 +307,7 @@ put_locked(char *buf, size_t *lenp, int retry)
 		size_t n = chain_seal_r(au.key, au.keylen, &au.chain, au.link, buf, len);
 
 		if (n == 0) {
-			mg_log(LOG_ERR, "audit: cannot seal an event (OpenSSL)");
+			mg_log(LOG_ERR, "audit: cannot seal an event (not a JSON object, or no room)");
 			return -1;
 		}
 		len = *lenp = n;

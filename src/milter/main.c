@@ -13,7 +13,6 @@
 #include <jansson.h>
 #include <malloc.h>
 #include <maxminddb.h>
-#include <openssl/crypto.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -65,7 +64,6 @@ print_versions(void)
 	printf("%s %s\n", MG_NAME, PACKAGE_VERSION);
 	printf("libmilter %u.%u.%u\n", maj, min, pl);
 	printf("jansson %s\n", JANSSON_VERSION);
-	printf("%s\n", OpenSSL_version(OPENSSL_VERSION));
 	printf("libmaxminddb %s\n", MMDB_lib_version());
 }
 
