@@ -73,7 +73,8 @@ on_part_header(void *arg, const char *name, size_t name_len,
 		fuzz_fail(H, "a part's Content-Type checks differ with the walker's parse");
 	for (size_t i = 0; i < f.count; i++)
 		if (f.items[i].rule != g.items[i].rule || f.items[i].offset != g.items[i].offset ||
-		    f.items[i].length != g.items[i].length || f.items[i].detail != g.items[i].detail)
+		    f.items[i].length != g.items[i].length || f.items[i].limit != g.items[i].limit ||
+		    f.items[i].detail != g.items[i].detail)
 			fuzz_fail(H, "a part's Content-Type finding differs with the walker's parse");
 }
 

@@ -35,7 +35,7 @@ utf8_ascii_ieq(const char *a, const char *b, size_t n)
 	return 1;
 }
 
-/* Is any of the 8 octets at p below lo or above 0x7e (lo at most 0x80)?
+/* Is any of the 8 octets at p below lo or above 0x7e (lo 0x01 to 0x7f)?
    Lets a scan skip plain US-ASCII a 64-bit word at a time; exact for the
    whole word, as the borrow or carry of one octet starts only at an octet
    that is itself out of range. */
@@ -49,11 +49,6 @@ utf8_word_outside(const void *p, unsigned lo)
 	return ((((x - ones * lo) & ~x) | ((x + ones) | x)) & highs) != 0;
 }
 
-/* The number of leading octets of s[0..len) that are plain text: in
-   [lo, 0x7e] (lo from 0x01 to 0x7f) and not `except' (0: no exception;
-   NUL is never plain).  With SSE2 (every x86-64) 16 octets a step, and
-   the short rest in one or two overlapping loads rather than octet by
-   octet; elsewhere (or with UTF8_NO_SIMD) 8, a word at a time. */
 /* The octet-by-octet rest of utf8_plain_span(), from s[i]. */
 static inline size_t
 utf8_plain_from(const char *s, size_t i, size_t len, unsigned lo, unsigned char except)
@@ -67,6 +62,11 @@ utf8_plain_from(const char *s, size_t i, size_t len, unsigned lo, unsigned char 
 	return i;
 }
 
+/* The number of leading octets of s[0..len) that are plain text: in
+   [lo, 0x7e] (lo from 0x01 to 0x7f) and not `except' (0: no exception;
+   NUL is never plain).  With SSE2 (every x86-64) 16 octets a step, and
+   the short rest in one or two overlapping loads rather than octet by
+   octet; elsewhere (or with UTF8_NO_SIMD) 8, a word at a time. */
 #if defined(__SSE2__) && !defined(UTF8_NO_SIMD)
 static inline unsigned
 utf8_bad16(__m128i v, unsigned lo, unsigned char except)
@@ -142,11 +142,6 @@ utf8_plain_span(const char *s, size_t len, unsigned lo, unsigned char except)
 }
 #endif
 
-/* The odd octets of s[0..n), n at most 64, as a bit mask: bit k is set
-   if s[k] is outside [lo, 0x7e] or is `except' (as utf8_plain_span()).
-   before: how many octets before s may be read (the rest of the value
-   behind a block); the short end of s is read in one overlapping load
-   then, not octet by octet. */
 /* The odd octets of s[k..n) (n at most 64), octet by octet. */
 static inline uint64_t
 utf8_odd_octets(const char *s, size_t k, size_t n, unsigned lo, unsigned char except)
@@ -162,6 +157,11 @@ utf8_odd_octets(const char *s, size_t k, size_t n, unsigned lo, unsigned char ex
 	return m;
 }
 
+/* The odd octets of s[0..n), n at most 64, as a bit mask: bit k is set
+   if s[k] is outside [lo, 0x7e] or is `except' (as utf8_plain_span()).
+   before: how many octets before s may be read (the rest of the value
+   behind a block); the short end of s is read in one overlapping load
+   then, not octet by octet. */
 #if defined(__SSE2__) && !defined(UTF8_NO_SIMD)
 static inline uint64_t
 utf8_odd_mask64(const char *s, size_t n, size_t before, unsigned lo, unsigned char except)
