@@ -38,6 +38,9 @@ void fuzz_check_event(const char *harness, enum rule_stage stage,
 		      const char *helo, size_t helo_len, const char *sender,
 		      size_t sender_len);
 
+/* Check that an event is one line of printable ASCII ending in "\n". */
+void fuzz_check_line(const char *harness, const char *line);
+
 /* Check the findings of a list: rule ids in range, samples within their
    buffers and within the value. */
 void fuzz_check_findings(const char *harness, const struct finding_list *f);

@@ -47,7 +47,6 @@ fuzz_check_event(const char *harness, enum rule_stage stage,
 	struct reply r;
 	bool has_reply;
 	char *line;
-	size_t len;
 
 	fuzz_check_findings(harness, f);
 	pol_decide(pol, f, &v);
@@ -65,11 +64,18 @@ fuzz_check_event(const char *harness, enum rule_stage stage,
 	line = evt_decision(&t, &ctx, stage, pol, &v, f, has_reply ? &r : NULL);
 	if (line == NULL)
 		return;
-	len = strlen(line);
+	fuzz_check_line(harness, line);
+	free(line);
+}
+
+void
+fuzz_check_line(const char *harness, const char *line)
+{
+	size_t len = strlen(line);
+
 	if (len == 0 || line[len - 1] != '\n')
 		fuzz_fail(harness, "event does not end in a newline");
 	for (size_t i = 0; i + 1 < len; i++)
 		if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] > 0x7e)
 			fuzz_fail(harness, "event holds a byte that is not printable ASCII");
-	free(line);
 }

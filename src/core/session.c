@@ -40,7 +40,16 @@ apply_client(struct sess *s)
 void
 sess_set_queue_id(struct sess *s, const char *qid, size_t len)
 {
-	esc_bytes(qid, len, s->msg.queue_id, sizeof(s->msg.queue_id), NULL);
+	/* kept as the MTA gave it (to its first NUL, capped): the event
+	   builder escapes it, once, as every other field */
+	const char *nul = memchr(qid, '\0', len);
+
+	if (nul != NULL)
+		len = (size_t)(nul - qid);
+	if (len > sizeof(s->msg.queue_id) - 1)
+		len = sizeof(s->msg.queue_id) - 1;
+	memcpy(s->msg.queue_id, qid, len);
+	s->msg.queue_id[len] = '\0';
 }
 
 bool

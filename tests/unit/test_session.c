@@ -22,6 +22,7 @@ struct seen {
 	enum rule_action intended;
 	char rules[256];		/* the findings' rules, comma-separated */
 	bool trusted, authenticated;
+	char line[4096];		/* the event as evt_decision() builds it */
 };
 
 static struct seen seen[EVENTS_MAX];
@@ -51,6 +52,14 @@ keep_event(void *arg, const struct sess *ss, enum rule_stage stage,
 	sess_event_context(ss, "test", &ctx);
 	e->trusted = ctx.trusted;
 	e->authenticated = ctx.authenticated;
+	{
+		struct evt_time t = { 1795000000, 0 };
+		char *line = evt_decision(&t, &ctx, stage, sess_policy(ss), v, f, r);
+
+		ck_assert_ptr_nonnull(line);
+		snprintf(e->line, sizeof(e->line), "%s", line);
+		free(line);
+	}
 	return emit_rc;
 }
 
@@ -158,6 +167,24 @@ START_TEST(logged_helo_finding_waits_for_the_end_of_the_message)
 	ck_assert_str_eq(seen[0].rules, "helo.8bit");
 	stop();
 	ck_assert_uint_eq(nseen, 1);	/* not again at close */
+}
+END_TEST
+
+START_TEST(the_queue_id_reaches_the_event_escaped_once)
+{
+	struct sess_result r;
+
+	start("", true);
+	mail("<a@example.org>");
+	rcpt("<b@example.net>");
+	sess_set_queue_id(&s, "4Xa\x01\xff\\B\0tail", 11);	/* cut at the NUL */
+	header("Date", good_date);	/* no From: header.from_missing, logged */
+	sess_eoh(&s, &r);
+	sess_eom(&s, &r);
+	ck_assert_uint_eq(nseen, 1);
+	ck_assert_msg(strstr(seen[0].line, "\"queue_id\":\"4Xa\\\\x01\\\\xff\\\\\\\\B\"") != NULL,
+		      "%s", seen[0].line);
+	stop();
 }
 END_TEST
 
@@ -329,6 +356,7 @@ session_suite(void)
 
 	tcase_add_test(tc, a_clean_message_writes_no_event);
 	tcase_add_test(tc, logged_helo_finding_waits_for_the_end_of_the_message);
+	tcase_add_test(tc, the_queue_id_reaches_the_event_escaped_once);
 	tcase_add_test(tc, logged_helo_finding_without_a_message_is_reported_at_close);
 	tcase_add_test(tc, refused_recipient_leaves_the_others_and_the_message);
 	tcase_add_test(tc, refusal_at_end_of_headers_carries_what_was_deferred);
