@@ -42,22 +42,22 @@ enum op {
 static const char *const policies[] = {
 	"",
 	"Mode monitor\n",
-	"Rule header.from_missing action=tag\n"
-	"Rule header.date_missing action=quarantine\n"
-	"Rule header.value_length action=log limit=998\n"
-	"Rule header.count action=tag limit=10\n"
-	"Rule mail.local_part_length action=quarantine limit=8\n"
-	"Rule rcpt.count action=tag limit=100\n"
-	"Rule helo.8bit action=tag\n"
-	"Rule unknown.count action=log limit=1\n"
-	"Rule mime.nesting_depth action=quarantine limit=2\n"
-	"Rule body.smuggling action=tag\n"
-	"Rule header.encoded_word_control action=tag\n"
-	"TrustedNetworks 127.0.0.0/8\n"
-	"ExemptAuthenticated yes\n"
-	"BodyInspectLimit 4096\n",
-	"Override country:GB mail.local_part_length action=reject limit=4\n"
-	"Override asn:64496 header.count action=tempfail limit=10\n",
+	("Rule header.from_missing action=tag\n"
+	 "Rule header.date_missing action=quarantine\n"
+	 "Rule header.value_length action=log limit=998\n"
+	 "Rule header.count action=tag limit=10\n"
+	 "Rule mail.local_part_length action=quarantine limit=8\n"
+	 "Rule rcpt.count action=tag limit=100\n"
+	 "Rule helo.8bit action=tag\n"
+	 "Rule unknown.count action=log limit=1\n"
+	 "Rule mime.nesting_depth action=quarantine limit=2\n"
+	 "Rule body.smuggling action=tag\n"
+	 "Rule header.encoded_word_control action=tag\n"
+	 "TrustedNetworks 127.0.0.0/8\n"
+	 "ExemptAuthenticated yes\n"
+	 "BodyInspectLimit 4096\n"),
+	("Override country:GB mail.local_part_length action=reject limit=4\n"
+	 "Override asn:64496 header.count action=tempfail limit=10\n"),
 };
 #define NPOLICIES (sizeof(policies) / sizeof(policies[0]))
 
