@@ -418,6 +418,14 @@ body_init(struct body_ctx *b, const struct mime_ct *message_ct,
 	}
 }
 
+/* Does the "." at dot start a line (or follow a bare CR)?  start is where
+   this look began; what came before it is in b->sstate. */
+static bool
+body_dot_starts_line(const struct body_ctx *b, const char *start, const char *dot)
+{
+	return dot == start ? b->sstate == S_BOL : dot[-1] == '\r' || dot[-1] == '\n';
+}
+
 /* The plain-body fast path from chunk[i]: returns where it stopped, at a
    "." that starts a line, at the scan limit or at len. */
 static size_t
@@ -428,8 +436,7 @@ body_skip_plain(struct body_ctx *b, const char *chunk, size_t i, size_t len)
 	if (b->scan_limit != 0 && b->scan_limit - b->offset < len - i)
 		end = p + (b->scan_limit - b->offset);
 	while ((dot = memchr(p, '.', (size_t)(end - p))) != NULL) {
-		if (dot == chunk + i ? b->sstate == S_BOL :
-		    dot[-1] == '\r' || dot[-1] == '\n')
+		if (body_dot_starts_line(b, chunk + i, dot))
 			break;
 		p = dot + 1;
 	}
@@ -498,8 +505,7 @@ body_skip_lines(struct body_ctx *b, const char *chunk, size_t i, size_t len,
 			}
 			dash = body_find(dash + 1, stop, '-');
 		} else {
-			if (dot == start ? b->sstate == S_BOL :
-			    dot[-1] == '\r' || dot[-1] == '\n') {
+			if (body_dot_starts_line(b, start, dot)) {
 				for (p = dot; p > start && p[-1] != '\n'; p--)
 					;	/* back to the start of its line */
 				break;
