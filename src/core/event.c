@@ -134,10 +134,8 @@ finding_json(const struct policy *pol, const struct finding *f, size_t sample_ma
 	enum rule_action a = pol_rule_action(pol, f->rule, &monitored);
 	int r = 0;
 
-	if (o == NULL) {
-		json_decref(o);
+	if (o == NULL)
 		return NULL;
-	}
 	r |= set_str(o, "rule", rule_table[f->rule].name);
 	r |= set_str(o, "stage", rule_stage_name(f->stage));
 	/* already escaped when the finding was made (names are attacker bytes) */

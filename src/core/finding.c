@@ -2,13 +2,13 @@
  * finding.c -- findings and their fixed-size lists (see finding.h)
  */
 #include "finding.h"
-#include "sha256.h"
 
 #include <string.h>
 
-_Static_assert(FINDING_SHA256_LEN == SHA256_LEN, "a finding holds a SHA-256");
-
 #include "esc.h"
+#include "sha256.h"
+
+_Static_assert(FINDING_SHA256_LEN == SHA256_LEN, "a finding holds a SHA-256");
 
 void
 finding_list_init(struct finding_list *list)
