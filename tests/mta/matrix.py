@@ -19,6 +19,7 @@ import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -560,7 +561,70 @@ def around(cond, milter):
     if cond == "socket-moved":
         os.rename(SOCK, SOCK + ".away")
         return lambda: os.rename(SOCK + ".away", SOCK)
+    if cond == "milter-busy":
+        held = HeldSession()
+
+        def undo():
+            held.close()
+            # both places come free: the one held here and the one the
+            # MTA's refused session took; a new session is admitted
+            HeldSession().close()
+        return undo
     raise RuntimeError("unknown condition %r" % cond)
+
+
+class HeldSession:
+    """A milter session of our own (OPTNEG and CONNECT, then nothing), held
+    open so that the MTA's session is past MaxConnections 1.  A session that
+    gets 421 (busy, the place of an earlier one not yet released) is tried
+    again for up to 5 s."""
+
+    def __init__(self):
+        end = time.time() + 5
+        while True:
+            cmd = self.open()
+            if cmd == b"c":
+                return
+            self.s.close()
+            if cmd != b"y" or time.time() > end:
+                raise RuntimeError("held session: CONNECT answered %r, not continue" % cmd)
+            time.sleep(0.05)
+
+    def open(self):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(10)
+        self.s.connect(SOCK)
+        # version 6, every action, every protocol step up to HDR_LEADSPC (as Postfix)
+        self.send(b"O", struct.pack(">III", 6, 0x1FF, 0x1FFFFF))
+        cmd, _ = self.packet()
+        if cmd != b"O":
+            raise RuntimeError("held session: OPTNEG answered %r" % cmd)
+        self.send(b"C", b"held.test.example\0" + b"4" + struct.pack(">H", 50123) + b"192.0.2.7\0")
+        return self.packet()[0]
+
+    def send(self, cmd, data):
+        self.s.sendall(struct.pack(">I", len(data) + 1) + cmd + data)
+
+    def recv(self, n):
+        b = b""
+        while len(b) < n:
+            x = self.s.recv(n - len(b))
+            if not x:
+                raise RuntimeError("held session: the milter closed the connection")
+            b += x
+        return b
+
+    def packet(self):
+        n = struct.unpack(">I", self.recv(4))[0]
+        body = self.recv(n)
+        return body[:1], body[1:]
+
+    def close(self):
+        try:
+            self.send(b"Q", b"")
+        except OSError:
+            pass
+        self.s.close()
 
 
 def traffic(mta, case, exp, milter, problems, notes):
@@ -712,7 +776,7 @@ def main():
                     problems, notes, r, evs = run_case(case, mta, milter)
                 except Exception as e:          # a broken case is a failure, not a crash
                     problems, notes, r, evs = ["exception: %r" % e], [], {}, []
-                for k in ("ehlo", "xclient", "commands", "mail", "rcpt", "data", "dot"):
+                for k in ("banner", "ehlo", "xclient", "commands", "mail", "rcpt", "data", "dot"):
                     v = r.get(k)
                     for i, x in enumerate(v if isinstance(v, list) else [v]):
                         if x is not None:
