@@ -61,10 +61,32 @@ grow(void **p, size_t *cap, size_t n, size_t sz)
 	return 0;
 }
 
+/* The pipe written for a '|' of the text: in monitoring-plugin output a
+   '|' on any line starts performance data, so a banner holding one could
+   feed the monitoring system values of its own. */
+static const char pipe_escape[] = "\\x7c";
+
+/* esc_bytes() of src, with each '|' as pipe_escape; never cut inside an
+   escape. */
 static void
 copy_escaped(char *dst, size_t size, const char *src, size_t len)
 {
-	esc_bytes(src, len, dst, size, NULL);
+	size_t at = 0, used, done;
+	const char *bar;
+
+	for (;;) {
+		bar = memchr(src, '|', len);
+		used = esc_bytes(src, bar != NULL ? (size_t)(bar - src) : len, dst + at,
+				 size - at, &done);
+		at += used;
+		if (bar == NULL || src + done != bar ||
+		    size - at < sizeof(pipe_escape))
+			return;
+		memcpy(dst + at, pipe_escape, sizeof(pipe_escape));
+		at += sizeof(pipe_escape) - 1;
+		len -= (size_t)(bar - src) + 1;
+		src = bar + 1;
+	}
 }
 
 void

@@ -9,8 +9,9 @@
  * UNKNOWN over OK); an empty report is UNKNOWN: nothing was tried.
  *
  * Every message, fix and fact is escaped when added (esc_bytes: printable
- * US-ASCII only), so banner text or peer bytes quoted in a message never
- * reach a terminal or a monitoring system raw.  Pure: no I/O; the output
+ * US-ASCII only) and a '|' becomes "\x7c" (in plugin output it starts
+ * perfdata, on any line), so banner text or peer bytes quoted in a message
+ * never reach a terminal or a monitoring system raw.  Pure: no I/O; the output
  * functions return malloc'd strings for the shell to print.
  */
 #ifndef MG_CHECK_REPORT_H

@@ -320,6 +320,54 @@ START_TEST(an_empty_report_is_unknown_and_unknown_ranks_below_warning)
 }
 END_TEST
 
+START_TEST(keeps_a_pipe_in_a_banner_out_of_the_perfdata)
+{
+	struct report r;
+	char *s;
+
+	report_init(&r, "smtp");
+	report_add(&r, REPORT_WARNING, "smtp.banner", "no | in the banner",
+		   "the greeting discloses: %s", "220 mx ESMTP Postfix | critical=0;;;0 ok=99;;;0|");
+	report_fact(&r, "postfix", "3.7|x", 5);
+	s = report_summary_r(&r);
+	ck_assert_str_eq(s, "MILTER-GUARD SMTP WARNING - the greeting discloses: 220 mx ESMTP "
+			 "Postfix \\x7c critical=0;;;0 ok=99;;;0\\x7c (0 critical, 1 warning, 0 unknown, "
+			 "0 ok) | critical=0;;;0 warning=1;;;0 unknown=0;;;0 ok=0;;;0");
+	free(s);
+	s = report_text_r(&r);
+	ck_assert_ptr_nonnull(strchr(s, '|'));
+	ck_assert_ptr_null(strchr(strchr(s, '|') + 1, '|'));
+	ck_assert_ptr_nonnull(strstr(s, "no \\x7c in the banner"));
+	free(s);
+	s = report_json_r(&r);
+	ck_assert_ptr_nonnull(strstr(s, "\"postfix\": \"3.7\\\\x7cx\""));
+	report_deinit(&r);
+}
+END_TEST
+
+START_TEST(cuts_a_pipe_escape_whole_or_not_at_all)
+{
+	struct report r;
+	char text[REPORT_TEXT_MAX + 8];
+
+	/* a '|' where 4 octets are left: "\x7c" and the NUL need 5, the text ends before it */
+	memset(text, 'a', sizeof(text));
+	text[REPORT_TEXT_MAX - 4] = '|';
+	text[sizeof(text) - 1] = '\0';
+	report_init(&r, "smtp");
+	report_add(&r, REPORT_WARNING, "smtp.banner", NULL, "%s", text);
+	ck_assert_uint_eq(strlen(r.results[0].msg), REPORT_TEXT_MAX - 4);
+	ck_assert_ptr_null(strchr(r.results[0].msg, '\\'));
+	text[REPORT_TEXT_MAX - 4] = 'a';
+	text[REPORT_TEXT_MAX - 6] = '|';
+	report_add(&r, REPORT_WARNING, "smtp.banner", NULL, "%s", text);
+	/* 6 left: the escape, then one more octet of the text */
+	ck_assert_uint_eq(strlen(r.results[1].msg), REPORT_TEXT_MAX - 1);
+	ck_assert_str_eq(r.results[1].msg + REPORT_TEXT_MAX - 6, "\\x7ca");
+	report_deinit(&r);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -337,6 +385,8 @@ main(void)
 	tcase_add_test(tc, parses_host_and_port_arguments);
 	tcase_add_test(tc, reports_the_worst_state_first_with_perfdata);
 	tcase_add_test(tc, an_empty_report_is_unknown_and_unknown_ranks_below_warning);
+	tcase_add_test(tc, keeps_a_pipe_in_a_banner_out_of_the_perfdata);
+	tcase_add_test(tc, cuts_a_pipe_escape_whole_or_not_at_all);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
