@@ -378,20 +378,28 @@ save_state_locked(const char *line)
 	const struct sink *f = &au.sink[SINK_FILE];
 	char path[4096], tmp[4096 + 8];
 	size_t done;
-	int fd;
+	int fd, err;
 
 	if (!f->on || snprintf(path, sizeof(path), "%s%s", f->path,
 			       AUDIT_STATE_SUFFIX) >= (int)sizeof(path))
 		return;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (fd < 0 || write_all(fd, line, strlen(line), &done) < 0 ||
-	    close(fd) < 0 || rename(tmp, path) < 0) {
-		mg_log(LOG_ERR, "audit: cannot save the chain state in %s: %s",
-		       path, strerror(errno));
-		if (fd >= 0)
+	if (fd < 0) {
+		err = errno;
+	} else {
+		/* the descriptor is closed whatever the write did */
+		err = write_all(fd, line, strlen(line), &done) < 0 ? errno : 0;
+		if (close(fd) < 0 && err == 0)
+			err = errno;
+		if (err == 0 && rename(tmp, path) < 0)
+			err = errno;
+		if (err != 0)
 			unlink(tmp);
 	}
+	if (err != 0)
+		mg_log(LOG_ERR, "audit: cannot save the chain state in %s: %s",
+		       path, strerror(err));
 }
 
 /* A checkpoint: chained only.  Kept in the state file too. */

@@ -6,6 +6,7 @@
  * Runs as root (it mounts a small tmpfs); under CI anything else fails.
  */
 #include <check.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <libmilter/mfapi.h>
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -575,6 +577,62 @@ START_TEST(syslog_and_stdout_carry_the_events_of_the_file)
 }
 END_TEST
 
+/* The descriptors the process holds. */
+static size_t
+open_fds(pid_t pid)
+{
+	char dir[64];
+	DIR *dp;
+	struct dirent *de;
+	size_t n = 0;
+
+	snprintf(dir, sizeof(dir), "/proc/%ld/fd", (long)pid);
+	dp = opendir(dir);
+	ck_assert_ptr_nonnull(dp);
+	while ((de = readdir(dp)) != NULL)
+		n += de->d_name[0] != '.';
+	closedir(dp);
+	return n;
+}
+
+START_TEST(a_failing_chain_state_write_leaks_no_descriptor)
+{
+	struct mgd d;
+	char tmp[400], errlog[300], *text;
+	size_t fds, lines;
+	const int rounds = 5;
+
+	mgd_start(&d, keyed_config(make_keydir()));
+	ck_assert_int_eq(hostile_message(&d, "S1"), 'R');
+	mgd_wait_lines(&d, 2);
+	/* one reopen that succeeds, and the session's socket closed */
+	lines = mgd_audit_lines(&d) + 2;
+	kill(d.pid, SIGHUP);
+	mgd_wait_lines(&d, lines);
+	mgd_sleep_ms(200);
+	fds = open_fds(d.pid);
+	/* <AuditLog>.chain.tmp as /dev/full: the checkpoint of each reopen
+	   (SIGHUP) is written to the log, its state copy fails (ENOSPC) */
+	snprintf(tmp, sizeof(tmp), "%s.chain.tmp", d.audit);
+	for (int i = 0; i < rounds; i++) {
+		ck_assert_int_eq(mknod(tmp, S_IFCHR | 0600, makedev(1, 7)), 0);
+		kill(d.pid, SIGHUP);
+		lines += 2;	/* the checkpoint, the reload event */
+		mgd_wait_lines(&d, lines);
+		ck_assert_int_ne(access(tmp, F_OK), 0);	/* removed after the failure */
+	}
+	mgd_sleep_ms(200);
+	ck_assert_uint_eq(open_fds(d.pid), fds);
+	snprintf(errlog, sizeof(errlog), "%s/stderr.log", d.dir);
+	text = slurp(errlog);
+	ck_assert_msg(strstr(text, ".chain: No space left on device") != NULL,
+		      "no state error in:\n%s", text);
+	free(text);
+	ck_assert_int_eq(hostile_message(&d, "S2"), 'R');
+	mgd_kill(&d);
+}
+END_TEST
+
 START_TEST(refuses_a_key_file_others_can_read)
 {
 	const char *top = getenv("top_builddir");
@@ -627,6 +685,7 @@ main(void)
 	tcase_add_test(tc, audit_all_writes_an_event_for_every_clean_message);
 	tcase_add_test(tc, syslog_and_stdout_carry_the_events_of_the_file);
 	tcase_add_test(tc, refuses_a_key_file_others_can_read);
+	tcase_add_test(tc, a_failing_chain_state_write_leaks_no_descriptor);
 	suite_add_tcase(s, tc);
 	{
 		SRunner *sr = srunner_create(s);
