@@ -376,46 +376,57 @@ mg_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 }
 
 /* Remove every tag header the sender sent, last first so the indexes of
-   the ones before stay right. */
-static void
+   the ones before stay right.  NULL, or what failed: a forged tag left in
+   place is one a downstream filter would trust. */
+static const char *
 remove_forged_tags(SMFICTX *ctx, const struct mg_conn *c)
 {
 	for (unsigned i = sess_forged_tags(&c->sess); i > 0; i--)
 		if (mg_smfi->chgheader(ctx, HDR_TAG_NAME, (int)i, NULL) != MI_SUCCESS)
-			mg_log(LOG_WARNING, "%s: cannot remove forged %s header %u",
-			       c->sess.id, HDR_TAG_NAME, i);
+			return "the MTA refused to remove a forged " HDR_TAG_NAME
+			       " header (smfi_chgheader)";
+	return NULL;
 }
 
-/* Tag and quarantine happen here, the only stage that can carry them. */
-static void
-mark(SMFICTX *ctx, const struct mg_conn *c, const struct sess_result *r)
+/* Tag and quarantine happen here, the only stage that can carry them.
+   NULL, or what failed (the MTA did not offer the action, or refused it). */
+static const char *
+mark(SMFICTX *ctx, const struct sess_result *r)
 {
 	char text[SESS_RULES_MAX + 40];
 
 	if (r->mark == ACTION_QUARANTINE) {
 		snprintf(text, sizeof(text), "%s: %s", MG_NAME, r->rules);
 		if (mg_smfi->quarantine(ctx, text) != MI_SUCCESS)
-			mg_log(LOG_WARNING, "%s: smfi_quarantine failed (does the MTA "
-			       "offer quarantine?); message accepted", c->sess.id);
+			return "the MTA refused the quarantine (smfi_quarantine)";
 	} else if (r->mark == ACTION_TAG) {
 		if (mg_smfi->addheader(ctx, HDR_TAG_NAME, (char *)r->rules) != MI_SUCCESS)
-			mg_log(LOG_WARNING, "%s: smfi_addheader failed; message "
-			       "accepted untagged", c->sess.id);
+			return "the MTA refused the tag header (smfi_addheader)";
 	}
+	return NULL;
 }
 
+/* A message to be delivered whose mark (or the removal of a forged tag)
+   failed is not delivered as if nothing had been found: OnInternalError
+   decides, as for any error of ours. */
 static sfsistat
 mg_eom(SMFICTX *ctx)
 {
 	struct mg_conn *c = conn_of(ctx);
 	struct sess_result r;
+	const char *failed;
 
 	if (c == NULL)
 		return internal_error(ctx, NULL, STAGE_EOM, "no connection context");
 	fetch_queue_id(ctx, c);
-	remove_forged_tags(ctx, c);
+	failed = remove_forged_tags(ctx, c);
 	sess_eom(&c->sess, &r);
-	mark(ctx, c, &r);
+	if (status_of(r.action) != SMFIS_CONTINUE)
+		return result(ctx, c, &r);	/* refused: nothing is delivered */
+	if (failed == NULL)
+		failed = mark(ctx, &r);
+	if (failed != NULL)
+		return internal_error(ctx, c, STAGE_EOM, failed);
 	return result(ctx, c, &r);
 }
 

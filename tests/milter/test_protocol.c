@@ -397,6 +397,108 @@ START_TEST(quarantines_and_tags_at_end_of_message)
 }
 END_TEST
 
+/* A session whose MTA offers only the given actions (SMFIF_*). */
+static struct mclient *
+session_offering(unsigned long actions)
+{
+	struct mclient *mc;
+	struct mclient_optneg on;
+	struct mclient_reply r = { 0 };
+	const char *err;
+	char spec[320];
+
+	snprintf(spec, sizeof(spec), "unix:%s", d.sock);
+	ck_assert_msg(mclient_open(spec, 5000, &mc, &err) == 0, "%s", err);
+	ck_assert_int_eq(mclient_optneg(mc, MCLIENT_POSTFIX_VERSION, actions,
+					MCLIENT_POSTFIX_PROTOCOL, &on), 0);
+	ck_assert_uint_eq(on.actions & ~actions, 0);
+	ck_assert_int_eq(mclient_connect(mc, "client.test.example", '4', 50123,
+					 "192.0.2.25", &r), 0);
+	ck_assert_int_eq(r.cmd, 'c');
+	ck_assert_int_eq(mclient_helo(mc, "client.test.example", &r), 0);
+	mclient_reply_clear(&r);
+	return mc;
+}
+
+/* The one internal_error event since `before`: its error. */
+static const char *
+internal_error_since(size_t before, char *buf, size_t size)
+{
+	json_t *evs, *ev, *found = NULL;
+	size_t k;
+
+	wait_lines(before + 1);
+	evs = events_since(before);
+	json_array_foreach(evs, k, ev)
+		if (strcmp(str(ev, "type"), "internal_error") == 0) {
+			ck_assert_msg(found == NULL, "two internal_error events");
+			found = ev;
+		}
+	ck_assert_msg(found != NULL, "no internal_error event");
+	ck_assert_str_eq(str(found, "stage"), "eom");
+	snprintf(buf, size, "%s %s", str(found, "action"), str(found, "error"));
+	json_decref(evs);
+	return buf;
+}
+
+static const struct {
+	const char *name;
+	const char *rule;		/* a config line */
+	bool forged;			/* the sender sent an X-Milter-Guard */
+	unsigned long actions;		/* what the MTA offers */
+	const char *error;		/* the internal_error event's action and error */
+} unmarked_cases[] = {
+	{ "quarantine_not_offered", "Rule mail.local_part_length action=quarantine\n", false,
+	  SMFIF_ADDHDRS | SMFIF_CHGHDRS,
+	  "tempfail the MTA refused the quarantine (smfi_quarantine)" },
+	{ "tag_not_offered", "Rule mail.local_part_length action=tag\n", false,
+	  SMFIF_CHGHDRS | SMFIF_QUARANTINE,
+	  "tempfail the MTA refused the tag header (smfi_addheader)" },
+	{ "forged_tag_not_removable", "", true,
+	  SMFIF_ADDHDRS | SMFIF_QUARANTINE,
+	  "tempfail the MTA refused to remove a forged X-Milter-Guard header (smfi_chgheader)" },
+	{ "quarantine_not_offered_on_internal_error_accept",
+	  "Rule mail.local_part_length action=quarantine\nOnInternalError accept\n", false,
+	  SMFIF_ADDHDRS | SMFIF_CHGHDRS,
+	  "accept the MTA refused the quarantine (smfi_quarantine)" },
+};
+
+/* A mark the MTA does not carry out is an internal error (OnInternalError,
+   tempfail by default), never a silent delivery of what was to be held. */
+START_TEST(a_mark_the_mta_refuses_applies_on_internal_error)
+{
+	struct mclient *mc;
+	struct mclient_reply r = { 0 };
+	char addr[100], got[200];
+	size_t before;
+
+	snprintf(addr, sizeof(addr), "<%065d@example.org>", 7);
+	json_decref(reload(unmarked_cases[_i].rule));
+	mc = session_offering(unmarked_cases[_i].actions);
+	ck_assert_int_eq(mail(mc, unmarked_cases[_i].forged ? "<alice@example.org>" : addr,
+			      NULL, NULL, 0), 'c');
+	ck_assert_int_eq(rcpt(mc, "<bob@example.com>", NULL, 0), 'c');
+	if (unmarked_cases[_i].forged) {
+		ck_assert_int_eq(mclient_header(mc, "X-Milter-Guard", " rules=none", &r), 0);
+		ck_assert_int_eq(mclient_eoh(mc, &r), 0);
+		ck_assert_int_eq(r.cmd, 'c');
+	}
+	before = audit_lines();
+	eom(mc, "U1", &r);
+	ck_assert_uint_eq(r.nmods, 0);
+	if (strncmp(unmarked_cases[_i].error, "accept", 6) == 0) {
+		ck_assert_int_eq(r.cmd, 'a');
+	} else {
+		ck_assert_int_eq(r.cmd, 'y');
+		ck_assert_str_eq(r.text, "451 4.3.0 temporary local problem, try again later");
+	}
+	ck_assert_str_eq(internal_error_since(before, got, sizeof(got)), unmarked_cases[_i].error);
+	mclient_reply_clear(&r);
+	finish(&mc);
+	json_decref(reload(""));
+}
+END_TEST
+
 START_TEST(tempfails_recipients_past_the_limit_with_452)
 {
 	struct mclient *mc;
@@ -971,6 +1073,8 @@ protocol_suite(void)
 	tcase_add_test(tc, monitor_mode_acts_on_nothing_and_records_what_it_would_do);
 	tcase_add_test(tc, a_broken_reload_keeps_the_running_policy_and_says_where);
 	tcase_add_test(tc, quarantines_and_tags_at_end_of_message);
+	tcase_add_loop_test(tc, a_mark_the_mta_refuses_applies_on_internal_error, 0,
+			    sizeof(unmarked_cases) / sizeof(unmarked_cases[0]));
 	tcase_add_test(tc, tempfails_recipients_past_the_limit_with_452);
 	tcase_add_loop_test(tc, refuses_or_quarantines_each_crafted_header_with_one_event, 0,
 			    (int)(sizeof(hcases) / sizeof(hcases[0])));
