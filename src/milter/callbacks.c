@@ -48,6 +48,9 @@ static const struct mg_smfi *mg_smfi = &smfi_libmilter;
 struct mg_conn {
 	struct mg_config *config;	/* the config this connection started with */
 	unsigned long protocol;		/* SMFIP_* negotiated */
+	bool header_failed;		/* a header callback that may not reply
+					   (SMFIP_NR_HDR) failed: end of headers
+					   (or of message) applies OnInternalError */
 	SMFICTX *ctx;			/* of the callback running now */
 	struct sess sess;		/* the core's session: every decision */
 };
@@ -293,6 +296,7 @@ mg_envfrom(SMFICTX *ctx, char **argv)
 
 	if (c == NULL)
 		return internal_error(ctx, NULL, STAGE_MAIL, "no connection context");
+	c->header_failed = false;	/* a new message */
 	if (!c->sess.client.authenticated) {
 		char *who = mg_smfi->getsymval(ctx, "{auth_authen}");
 
@@ -340,16 +344,35 @@ mg_data(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
+/* A header callback that may not reply (SMFIP_NR_HDR) must not fail
+   with a status: libmilter would turn it into no reply and drop the
+   message's later commands unanswered, so the MTA would wait for its
+   timeout.  The failure waits for end of headers instead. */
 static sfsistat
 mg_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct mg_conn *c = conn_of(ctx);
 
-	if (c == NULL || sess_header(&c->sess, name, strlen(name), value,
-				     strlen(value)) < 0)
-		return internal_error(ctx, c, STAGE_HEADER, c ? "out of memory" :
-				      "no connection context");
+	if (c == NULL)
+		return internal_error(ctx, NULL, STAGE_HEADER, "no connection context");
+	if (c->header_failed)
+		return no_reply_or(c, SMFIP_NR_HDR, SMFIS_CONTINUE);
+	if (sess_header(&c->sess, name, strlen(name), value, strlen(value)) < 0) {
+		if (!(c->protocol & SMFIP_NR_HDR))
+			return internal_error(ctx, c, STAGE_HEADER, "out of memory");
+		c->header_failed = true;
+	}
 	return no_reply_or(c, SMFIP_NR_HDR, SMFIS_CONTINUE);
+}
+
+/* The failure a header callback kept for end of headers, once. */
+static bool
+header_failed(struct mg_conn *c)
+{
+	bool failed = c->header_failed;
+
+	c->header_failed = false;
+	return failed;
 }
 
 static sfsistat
@@ -358,6 +381,8 @@ mg_eoh(SMFICTX *ctx)
 	struct mg_conn *c = conn_of(ctx);
 	struct sess_result r;
 
+	if (c != NULL && header_failed(c))
+		return internal_error(ctx, c, STAGE_HEADER, "out of memory");
 	if (c == NULL || sess_eoh(&c->sess, &r) < 0)
 		return internal_error(ctx, c, STAGE_EOH, c ? "out of memory" :
 				      "no connection context");
@@ -418,6 +443,8 @@ mg_eom(SMFICTX *ctx)
 
 	if (c == NULL)
 		return internal_error(ctx, NULL, STAGE_EOM, "no connection context");
+	if (header_failed(c))	/* the MTA sent no end of headers */
+		return internal_error(ctx, c, STAGE_HEADER, "out of memory");
 	fetch_queue_id(ctx, c);
 	failed = remove_forged_tags(ctx, c);
 	sess_eom(&c->sess, &r);
@@ -435,8 +462,10 @@ mg_abort(SMFICTX *ctx)
 {
 	struct mg_conn *c = conn_of(ctx);
 
-	if (c != NULL)
+	if (c != NULL) {
+		c->header_failed = false;
 		sess_abort(&c->sess);
+	}
 	return SMFIS_CONTINUE;
 }
 
