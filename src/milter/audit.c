@@ -6,7 +6,9 @@
  * "seq", maybe "chain", "mac"; see core/chain.h) and written to every sink,
  * so the chain order is the order of every sink.  The lock covers the seal
  * and the writes and nothing else; a syslog datagram is sent without
- * blocking.
+ * blocking, and a reader of stdout that stops reading (a stalled pipe or
+ * log collector) is waited for at most AUDIT_STDOUT_WAIT_MS, so no
+ * callback, reload or stop waits behind it.
  *
  * A sink that fails is never silent: the failure is logged, the events it
  * misses are counted (and, chained, their seq range kept), and at most once
@@ -44,6 +46,7 @@
 #define AUDIT_RETRY_MS 1000		/* a failed sink is tried this often */
 #define AUDIT_TAIL_MAX (512 * 1024)	/* read to find the last event */
 #define AUDIT_STATE_SUFFIX ".chain"
+#define AUDIT_STDOUT_WAIT_MS 200	/* a stalled reader of stdout, at most */
 
 enum sink_id { SINK_FILE, SINK_SYSLOG, SINK_STDOUT, SINK_COUNT };
 
@@ -57,6 +60,7 @@ struct sink {
 	dev_t dev;			/* file: what fd is */
 	ino_t ino;
 	bool failing;			/* until a write works again */
+	struct mg_lines out;		/* stdout */
 	unsigned long long lost;	/* events missed since it failed */
 	unsigned long long first_seq, last_seq;
 	struct evt_time since;
@@ -76,7 +80,7 @@ static struct {
 	bool closed;			/* after stop: nothing is written */
 } au = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.sink = { { .fd = -1 }, { .fd = -1 }, { .fd = -1 } },
+	.sink = { { .fd = -1 }, { .fd = -1 }, { .fd = -1, .out = { STDOUT_FILENO, false } } },
 };
 
 static long long
@@ -250,15 +254,13 @@ syslog_put(struct sink *s, const char *buf, size_t len)
 static int
 sink_put(struct sink *s, enum sink_id id, const char *buf, size_t len)
 {
-	size_t done;
-
 	switch (id) {
 	case SINK_FILE:
 		return file_put(s, buf, len);
 	case SINK_SYSLOG:
 		return syslog_put(s, buf, len);
 	default:
-		return write_all(STDOUT_FILENO, buf, len, &done);
+		return mg_lines_put(&s->out, buf, len, AUDIT_STDOUT_WAIT_MS);
 	}
 }
 

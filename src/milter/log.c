@@ -3,16 +3,99 @@
  *
  * One printf-checked entry point.  Messages read "subject: problem:
  * detail"; callers escape every attacker byte before it gets here.
+ *
+ * On stderr (-f: systemd's journal, a container's log collector) a line
+ * waits at most LOG_WAIT_MS for a reader that has stopped reading; lines
+ * that could not wait are counted and the count is logged when stderr
+ * takes lines again.  A thread that logs while holding a lock (the audit
+ * sinks) thus never holds it for long.
  */
 #include "mg.h"
 
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
+
+#define LOG_WAIT_MS	200	/* a stalled reader of stderr, at most */
+#define LINES_PIECE	4096	/* a pipe that polls writable takes this */
+#define LOG_LINE_MAX	2048
 
 static bool log_stderr;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mg_lines log_err = { STDERR_FILENO, false };
+static unsigned long log_dropped;	/* lines stderr did not take */
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Write until the deadline: each piece only when poll() says fd takes it,
+   and no larger than a pipe then takes without blocking. */
+static int
+put_within(int fd, const char *buf, size_t len, long long deadline, size_t *done_r)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
+		long long left = deadline - mono_ms();
+		size_t piece = len - done < LINES_PIECE ? len - done : LINES_PIECE;
+		ssize_t n;
+		int r;
+
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			break;
+		}
+		r = poll(&p, 1, (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = ETIMEDOUT;
+			break;
+		}
+		n = write(fd, buf + done, piece);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			break;
+		}
+		done += (size_t)n;
+	}
+	*done_r = done;
+	return done == len ? 0 : -1;
+}
+
+int
+mg_lines_put(struct mg_lines *w, const char *buf, size_t len, int wait_ms)
+{
+	long long deadline = mono_ms() + wait_ms;
+	size_t done;
+
+	if (w->partial) {
+		if (put_within(w->fd, "\n", 1, deadline, &done) < 0)
+			return -1;
+		w->partial = false;
+	}
+	if (put_within(w->fd, buf, len, deadline, &done) == 0)
+		return 0;
+	w->partial = done > 0;
+	return -1;
+}
 
 static const struct {
 	const char *name;
@@ -53,10 +136,22 @@ mg_log(int prio, const char *fmt, ...)
 			"emerg", "alert", "crit", "error", "warning", "notice",
 			"info", "debug"
 		};
-		char msg[2048];
+		char msg[LOG_LINE_MAX], line[LOG_LINE_MAX + 64], note[128];
+		int n, k;
 
 		vsnprintf(msg, sizeof(msg), fmt, ap);
-		fprintf(stderr, "%s: %s: %s\n", MG_NAME, level[prio & 7], msg);
+		n = snprintf(line, sizeof(line), "%s: %s: %s\n", MG_NAME, level[prio & 7], msg);
+		pthread_mutex_lock(&log_lock);
+		if (log_dropped > 0) {
+			k = snprintf(note, sizeof(note), "%s: warning: %lu log lines were "
+				     "dropped: stderr was not read\n", MG_NAME, log_dropped);
+			if (mg_lines_put(&log_err, note, (size_t)k, LOG_WAIT_MS) == 0)
+				log_dropped = 0;
+		}
+		if (log_dropped > 0 ||
+		    mg_lines_put(&log_err, line, (size_t)n, LOG_WAIT_MS) < 0)
+			log_dropped++;
+		pthread_mutex_unlock(&log_lock);
 	} else {
 		vsyslog(prio, fmt, ap);
 	}

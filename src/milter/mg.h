@@ -29,6 +29,19 @@ void mg_log_open(bool to_stderr, const char *facility);
 int mg_log_facility(const char *name);
 void mg_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Lines to a descriptor whose reader may stop reading (stdout or stderr
+   as a pipe to a log collector): each write waits at most wait_ms for the
+   reader, so no thread hangs behind a stalled one.  A line cut short is
+   ended with a newline before the next, so what follows is whole. */
+struct mg_lines {
+	int fd;
+	bool partial;		/* the last line was cut short */
+};
+
+/* Write buf[0..len) (whole lines); 0, or -1 with errno (ETIMEDOUT: the
+   reader did not read for wait_ms). */
+int mg_lines_put(struct mg_lines *w, const char *buf, size_t len, int wait_ms);
+
 /* --- runtime.c --- */
 struct geo;
 

@@ -127,6 +127,8 @@ mgd_wait_lines(const struct mgd *d, size_t n)
 
 static long pidfile_pid(const struct mgd *d);
 
+int mgd_output_fd = -1;
+
 /* Start the daemon on d's files (the config is written). */
 static void
 spawn(struct mgd *d)
@@ -143,10 +145,10 @@ spawn(struct mgd *d)
 		int fd = open(errlog, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		char outlog[300];
 
-		dup2(fd, 2);
+		dup2(mgd_output_fd >= 0 ? mgd_output_fd : fd, 2);
 		snprintf(outlog, sizeof(outlog), "%s/stdout.log", d->dir);
 		fd = open(outlog, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		dup2(fd, 1);
+		dup2(mgd_output_fd >= 0 ? mgd_output_fd : fd, 1);
 		if (getenv("MGD_VALGRIND") != NULL) {	/* memcheck the daemon */
 			char log[340];
 

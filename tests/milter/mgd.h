@@ -27,6 +27,11 @@ struct mgd {
 	pid_t pid;
 };
 
+/* When >= 0, the next daemon started gets this descriptor (e.g. a pipe)
+   as its stdout and stderr instead of the files stdout.log and
+   stderr.log in its directory. */
+extern int mgd_output_fd;
+
 /* Start with config text (may be ""); aborts the test on failure. */
 void mgd_start(struct mgd *d, const char *config_text);
 /* The same, with the audit log at audit_path (NULL: in the directory). */

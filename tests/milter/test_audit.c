@@ -5,6 +5,7 @@
  *
  * Runs as root (it mounts a small tmpfs); under CI anything else fails.
  */
+#define _GNU_SOURCE	/* pipe2() */
 #include <check.h>
 #include <dirent.h>
 #include <pthread.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -577,6 +579,88 @@ START_TEST(syslog_and_stdout_carry_the_events_of_the_file)
 }
 END_TEST
 
+/* Everything in the pipe now (non-blocking), NUL-terminated. */
+static char *
+drain(int fd, size_t *len_r)
+{
+	size_t cap = 1 << 20, len = 0;
+	char *buf = malloc(cap);
+	ssize_t n;
+
+	ck_assert_ptr_nonnull(buf);
+	while (len + 1 < cap && (n = read(fd, buf + len, cap - len - 1)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	*len_r = len;
+	return buf;
+}
+
+/* AuditStdout to a pipe nobody reads (a stalled log collector; stderr
+   too, as in a container): every message still gets its verdict at once,
+   the file keeps every event, and when the pipe is read again the stdout
+   sink reports what it lost, on a line of its own. */
+START_TEST(a_stalled_stdout_reader_never_holds_up_mail)
+{
+	struct mgd d;
+	int p[2], queued;
+	const int messages = 300;
+	long t0, slowest = 0, stop_ms;
+	size_t lines, len;
+	char *text, *sf, *eol;
+	json_t *ev;
+
+	/* the daemon's end blocks, as a log collector's pipe does; ours not */
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	ck_assert_int_eq(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+	mgd_output_fd = p[1];
+	mgd_start(&d, "AuditStdout yes\n");
+	mgd_output_fd = -1;
+	close(p[1]);
+	lines = mgd_audit_lines(&d);
+	for (int i = 0; i < messages; i++) {
+		t0 = mgd_now_ms();
+		ck_assert_int_eq(hostile_message(&d, "P1"), 'R');
+		if (mgd_now_ms() - t0 > slowest)
+			slowest = mgd_now_ms() - t0;
+	}
+	ck_assert_int_eq(ioctl(p[0], FIONREAD, &queued), 0);
+	ck_assert_int_gt(queued, 48 * 1024);	/* the pipe (64 KiB) filled up */
+	mgd_wait_lines(&d, lines + messages);	/* the file has every event */
+	/* the reader is back: the next event after a second reports the loss */
+	free(drain(p[0], &len));
+	mgd_sleep_ms(1100);
+	ck_assert_int_eq(hostile_message(&d, "P2"), 'R');
+	text = drain(p[0], &len);
+	sf = strstr(text, "{\"schema\"");
+	while (sf != NULL && strstr(sf, "\"type\":\"sink_failure\"") != NULL &&
+	       strstr(sf, "\"type\":\"sink_failure\"") > strchr(sf, '\n'))
+		sf = strstr(strchr(sf, '\n'), "{\"schema\"");
+	ck_assert_msg(sf != NULL, "no sink_failure line in:\n%s", text);
+	ck_assert(sf == text || sf[-1] == '\n');	/* a line of its own */
+	eol = strchr(sf, '\n');
+	ck_assert_ptr_nonnull(eol);
+	*eol = '\0';
+	ev = json_loads(sf, 0, NULL);
+	ck_assert_msg(ev != NULL, "not JSON: %s", sf);
+	ck_assert_str_eq(mgd_str(ev, "sink"), "stdout");
+	ck_assert_str_eq(mgd_str(ev, "error"), "Connection timed out");
+	ck_assert_uint_gt(json_integer_value(json_object_get(ev, "lost")), 0);
+	json_decref(ev);
+	free(text);
+	/* stalled again, it still stops at once */
+	for (int i = 0; i < messages; i++)
+		ck_assert_int_eq(hostile_message(&d, "P3"), 'R');
+	t0 = mgd_now_ms();
+	ck_assert(WIFEXITED(mgd_stop(&d, SIGTERM)));
+	stop_ms = mgd_now_ms() - t0;
+	ck_assert_int_lt(stop_ms, 2000);
+	fprintf(stderr, "audit: stalled stdout: slowest of %d messages %ld ms; SIGTERM to "
+		"exit %ld ms\n", messages, slowest, stop_ms);
+	close(p[0]);
+	mgd_kill(&d);
+}
+END_TEST
+
 /* The descriptors the process holds. */
 static size_t
 open_fds(pid_t pid)
@@ -686,6 +770,7 @@ main(void)
 	tcase_add_test(tc, syslog_and_stdout_carry_the_events_of_the_file);
 	tcase_add_test(tc, refuses_a_key_file_others_can_read);
 	tcase_add_test(tc, a_failing_chain_state_write_leaks_no_descriptor);
+	tcase_add_test(tc, a_stalled_stdout_reader_never_holds_up_mail);
 	suite_add_tcase(s, tc);
 	{
 		SRunner *sr = srunner_create(s);
