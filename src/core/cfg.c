@@ -116,14 +116,6 @@ perr(struct cfg_parser *p, const char *fmt, ...)
 	return -1;
 }
 
-/* An escaped copy of attacker-or-typo bytes for a message. */
-static const char *
-shown(const char *s, size_t len, char *buf, size_t size)
-{
-	esc_bytes(s, len, buf, size, NULL);
-	return buf;
-}
-
 static bool
 word_eq(const char *s, size_t len, const char *word)
 {
@@ -186,12 +178,20 @@ set_string(struct cfg_parser *p, char **dst, const char *v, size_t len)
 	return 0;
 }
 
-static int
-check_printable(struct cfg_parser *p, const char *key, const char *v, size_t len)
+static bool
+is_printable(const char *v, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
-			return perr(p, "%s: value must be printable US-ASCII", key);
+			return false;
+	return true;
+}
+
+static int
+check_printable(struct cfg_parser *p, const char *key, const char *v, size_t len)
+{
+	if (!is_printable(v, len))
+		return perr(p, "%s: value must be printable US-ASCII", key);
 	return 0;
 }
 
@@ -208,7 +208,7 @@ parse_rule(struct cfg_parser *p, const char *v, size_t len)
 		i++;
 	if (rule_lookup(v, i, &id) < 0)
 		return perr(p, "Rule: unknown rule \"%s\" (the rules are listed "
-			    "in milter-guard.conf(5))", shown(v, i, buf, sizeof(buf)));
+			    "in milter-guard.conf(5))", esc_text(v, i, buf, sizeof(buf)));
 	if (p->rule_seen[id])
 		return perr(p, "Rule %s: given twice", rule_table[id].name);
 	p->rule_seen[id] = true;
@@ -228,7 +228,7 @@ parse_rule(struct cfg_parser *p, const char *v, size_t len)
 		eq = memchr(attr, '=', n);
 		if (eq == NULL)
 			return perr(p, "Rule %s: \"%s\" is not attr=value",
-				    rule_table[id].name, shown(attr, n, buf, sizeof(buf)));
+				    rule_table[id].name, esc_text(attr, n, buf, sizeof(buf)));
 		val = eq + 1;
 		vlen = n - (size_t)(val - attr);
 		if (word_eq(attr, (size_t)(eq - attr), "action")) {
@@ -239,7 +239,7 @@ parse_rule(struct cfg_parser *p, const char *v, size_t len)
 			else if (rule_action_parse(val, vlen, &a) < 0 || a == ACTION_ACCEPT)
 				return perr(p, "Rule %s: action \"%s\" is not one of "
 					    "reject, tempfail, discard, quarantine, tag, log, off",
-					    rule_table[id].name, shown(val, vlen, buf, sizeof(buf)));
+					    rule_table[id].name, esc_text(val, vlen, buf, sizeof(buf)));
 			pol->rule[id].action = a;
 		} else if (word_eq(attr, (size_t)(eq - attr), "limit")) {
 			unsigned long lim;
@@ -251,7 +251,7 @@ parse_rule(struct cfg_parser *p, const char *v, size_t len)
 			    lim < d->limit_min || lim > d->limit_max)
 				return perr(p, "Rule %s: limit \"%s\" is not a number "
 					    "from %lu to %lu", d->name,
-					    shown(val, vlen, buf, sizeof(buf)),
+					    esc_text(val, vlen, buf, sizeof(buf)),
 					    d->limit_min, d->limit_max);
 			pol->limits.limit[id] = lim;
 		} else if (word_eq(attr, (size_t)(eq - attr), "mode")) {
@@ -265,7 +265,7 @@ parse_rule(struct cfg_parser *p, const char *v, size_t len)
 		} else {
 			return perr(p, "Rule %s: unknown attribute \"%s\" (expected "
 				    "action, limit or mode)", rule_table[id].name,
-				    shown(attr, (size_t)(eq - attr), buf, sizeof(buf)));
+				    esc_text(attr, (size_t)(eq - attr), buf, sizeof(buf)));
 		}
 	}
 	return 0;
@@ -359,7 +359,7 @@ parse_override(struct cfg_parser *p, const char *v, size_t len)
 {
 	struct client_rules *cr = &p->cfg->clients;
 	struct client_override *o;
-	char word[3][512], msg[200];
+	char word[3][512], msg[200], buf[128];
 	size_t nwords = 0, i = 0;
 	const char *sel;
 
@@ -389,7 +389,8 @@ parse_override(struct cfg_parser *p, const char *v, size_t len)
 		o->match = MATCH_ASN;
 		sel += 4;
 	} else {
-		return perr(p, "Override: \"%s\" is not country:CC or asn:N", word[0]);
+		return perr(p, "Override: \"%s\" is not country:CC or asn:N",
+			    esc_text(word[0], strlen(word[0]), buf, sizeof(buf)));
 	}
 	for (const char *s = sel; *s != '\0';) {
 		size_t n = strcspn(s, ",");
@@ -399,8 +400,8 @@ parse_override(struct cfg_parser *p, const char *v, size_t len)
 		if (o->match == MATCH_COUNTRY) {
 			if (n != 2 || !((s[0] | 0x20) >= 'a' && (s[0] | 0x20) <= 'z') ||
 			    !((s[1] | 0x20) >= 'a' && (s[1] | 0x20) <= 'z'))
-				return perr(p, "Override: \"%.*s\" is not a two-letter country code",
-					    (int)n, s);
+				return perr(p, "Override: \"%s\" is not a two-letter country code",
+					    esc_text(s, n, buf, sizeof(buf)));
 			o->country[o->nvalues][0] = (char)(s[0] & ~0x20);
 			o->country[o->nvalues][1] = (char)(s[1] & ~0x20);
 		} else {
@@ -409,7 +410,8 @@ parse_override(struct cfg_parser *p, const char *v, size_t len)
 
 			if (parse_ulong(d, n - (size_t)(d - s), 10, &asn) < 0 || asn == 0 ||
 			    asn > 4294967295UL)
-				return perr(p, "Override: \"%.*s\" is not an AS number", (int)n, s);
+				return perr(p, "Override: \"%s\" is not an AS number",
+					    esc_text(s, n, buf, sizeof(buf)));
 			o->asn[o->nvalues] = asn;
 		}
 		o->nvalues++;
@@ -433,22 +435,23 @@ parse_override(struct cfg_parser *p, const char *v, size_t len)
 			break;
 		eq = memchr(a, '=', n);
 		if (eq == NULL)
-			return perr(p, "Override: \"%.*s\" is not attr=value", (int)n, a);
+			return perr(p, "Override: \"%s\" is not attr=value",
+				    esc_text(a, n, buf, sizeof(buf)));
 		if (word_eq(a, (size_t)(eq - a), "action")) {
 			if (word_eq(eq + 1, n - (size_t)(eq + 1 - a), "off"))
 				o->action = ACTION_ACCEPT;
 			else if (rule_action_parse(eq + 1, n - (size_t)(eq + 1 - a), &o->action) < 0 ||
 				 o->action == ACTION_ACCEPT)
-				return perr(p, "Override: action \"%.*s\" is not one of reject, "
+				return perr(p, "Override: action \"%s\" is not one of reject, "
 					    "tempfail, discard, quarantine, tag, log, off",
-					    (int)(n - (size_t)(eq + 1 - a)), eq + 1);
+					    esc_text(eq + 1, n - (size_t)(eq + 1 - a), buf, sizeof(buf)));
 			o->has_action = true;
 		} else if (word_eq(a, (size_t)(eq - a), "limit")) {
 			bool any = false;
 
 			if (parse_ulong(eq + 1, n - (size_t)(eq + 1 - a), 10, &o->limit) < 0)
-				return perr(p, "Override: limit \"%.*s\" is not a number",
-					    (int)(n - (size_t)(eq + 1 - a)), eq + 1);
+				return perr(p, "Override: limit \"%s\" is not a number",
+					    esc_text(eq + 1, n - (size_t)(eq + 1 - a), buf, sizeof(buf)));
 			for (size_t r = 0; r < RULE_COUNT; r++) {
 				const struct rule_def *d = &rule_table[r];
 
@@ -469,8 +472,8 @@ parse_override(struct cfg_parser *p, const char *v, size_t len)
 				return perr(p, "Override: mode must be enforce or monitor");
 			o->has_mode = true;
 		} else {
-			return perr(p, "Override: unknown attribute \"%.*s\" (expected action, "
-				    "limit or mode)", (int)(eq - a), a);
+			return perr(p, "Override: unknown attribute \"%s\" (expected action, "
+				    "limit or mode)", esc_text(a, (size_t)(eq - a), buf, sizeof(buf)));
 		}
 	}
 	if (!o->has_action && !o->has_limit && !o->has_mode)
@@ -499,18 +502,20 @@ set_key(struct cfg_parser *p, enum cfg_key_id k, const char *v, size_t len)
 		r = sockspec_parse(spec, &cfg->sock, err, sizeof(err));
 		free(cfg->socket);
 		cfg->socket = spec;
-		return r < 0 ? perr(p, "Socket: %s", err) : 0;
+		if (r < 0)
+			return perr(p, "Socket: %s", err);
+		return check_printable(p, key->name, v, len);
 	}
 	case CT_OCTAL:
 		if (parse_ulong(v, len, 8, &n) < 0 || n > key->max)
 			return perr(p, "%s: \"%s\" is not an octal mode from 0 to %lo",
-				    key->name, shown(v, len, buf, sizeof(buf)), key->max);
+				    key->name, esc_text(v, len, buf, sizeof(buf)), key->max);
 		cfg->umask = (unsigned)n;
 		return 0;
 	case CT_ULONG:
 		if (parse_ulong(v, len, 10, &n) < 0 || n < key->min || n > key->max)
 			return perr(p, "%s: \"%s\" is not a number from %lu to %lu",
-				    key->name, shown(v, len, buf, sizeof(buf)),
+				    key->name, esc_text(v, len, buf, sizeof(buf)),
 				    key->min, key->max);
 		*(k == K_SAMPLE ? &cfg->sample_length :
 		  k == K_MAXCONN ? &cfg->max_connections :
@@ -521,7 +526,7 @@ set_key(struct cfg_parser *p, enum cfg_key_id k, const char *v, size_t len)
 
 		if (parse_bool(v, len, &b) < 0)
 			return perr(p, "%s: \"%s\" is not yes or no", key->name,
-				    shown(v, len, buf, sizeof(buf)));
+				    esc_text(v, len, buf, sizeof(buf)));
 		*(k == K_REMOTE ? &cfg->allow_remote_socket :
 		  k == K_AUDITSYSLOG ? &cfg->audit_syslog :
 		  k == K_AUDITSTDOUT ? &cfg->audit_stdout :
@@ -537,7 +542,7 @@ set_key(struct cfg_parser *p, enum cfg_key_id k, const char *v, size_t len)
 			cfg->policy.mode = MODE_MONITOR;
 		else
 			return perr(p, "%s: \"%s\" is not enforce or monitor",
-				    key->name, shown(v, len, buf, sizeof(buf)));
+				    key->name, esc_text(v, len, buf, sizeof(buf)));
 		return 0;
 	case CT_ERROR_ACTION:
 	case CT_AUDIT_ACTION: {
@@ -547,7 +552,7 @@ set_key(struct cfg_parser *p, enum cfg_key_id k, const char *v, size_t len)
 		    !(a == ACTION_ACCEPT || a == ACTION_TEMPFAIL ||
 		      (a == ACTION_REJECT && key->type == CT_ERROR_ACTION)))
 			return perr(p, "%s: \"%s\" is not %s", key->name,
-				    shown(v, len, buf, sizeof(buf)),
+				    esc_text(v, len, buf, sizeof(buf)),
 				    key->type == CT_ERROR_ACTION ?
 				    "accept, tempfail or reject" : "accept or tempfail");
 		if (key->type == CT_ERROR_ACTION)
@@ -564,7 +569,7 @@ set_key(struct cfg_parser *p, enum cfg_key_id k, const char *v, size_t len)
 						  &cfg->syslog_facility,
 						  facilities[i], strlen(facilities[i]));
 		return perr(p, "%s: \"%s\" is not mail, daemon, user or local0 to local7",
-			    key->name, shown(v, len, buf, sizeof(buf)));
+			    key->name, esc_text(v, len, buf, sizeof(buf)));
 	case CT_TEXT:
 		if (!rpl_text_valid(v, len, &why))
 			return perr(p, "%s: %s", key->name, why);
@@ -576,7 +581,7 @@ set_key(struct cfg_parser *p, enum cfg_key_id k, const char *v, size_t len)
 	case CT_PATH:
 		if (len > 0 && v[0] != '/')
 			return perr(p, "%s: \"%s\" is not an absolute path", key->name,
-				    shown(v, len, buf, sizeof(buf)));
+				    esc_text(v, len, buf, sizeof(buf)));
 		if (check_printable(p, key->name, v, len) < 0)
 			return -1;
 		return set_string(p, k == K_PIDFILE ? &cfg->pidfile :
@@ -676,7 +681,7 @@ parse_line(struct cfg_parser *p, char *l, size_t len)
 		return set_key(p, (enum cfg_key_id)k, l + vstart, vlen);
 	}
 	return perr(p, "unknown key \"%s\" (the keys are listed in "
-		    "milter-guard.conf(5))", shown(l + i, klen, buf, sizeof(buf)));
+		    "milter-guard.conf(5))", esc_text(l + i, klen, buf, sizeof(buf)));
 }
 
 static int
@@ -793,6 +798,10 @@ cfg_set_socket(struct cfg *cfg, const char *spec, struct cfg_error *err)
 		snprintf(err->msg, sizeof(err->msg), "%s", msg);
 		return -1;
 	}
+	if (!is_printable(spec, strlen(spec))) {
+		snprintf(err->msg, sizeof(err->msg), "Socket: value must be printable US-ASCII");
+		return -1;
+	}
 	copy = strdup(spec);
 	if (copy == NULL) {
 		snprintf(err->msg, sizeof(err->msg), "out of memory");
@@ -801,6 +810,17 @@ cfg_set_socket(struct cfg *cfg, const char *spec, struct cfg_error *err)
 	free(cfg->socket);
 	cfg->socket = copy;
 	return cfg_validate(cfg, err);
+}
+
+int
+cfg_set_key(struct cfg *cfg, const char *key, const char *value, struct cfg_error *err)
+{
+	struct cfg_parser p = { .cfg = cfg, .err = err };
+
+	for (size_t k = 0; k < K_COUNT; k++)
+		if (word_eq(key, strlen(key), cfg_keys[k].name))
+			return set_key(&p, (enum cfg_key_id)k, value, strlen(value));
+	return perr(&p, "internal error: no key %s", key);
 }
 
 void
@@ -827,10 +847,13 @@ cfg_free(struct cfg **cfgp)
 void
 cfg_error_format(const struct cfg_error *err, char *buf, size_t size)
 {
+	char file[4 * sizeof(err->file) + 1];
+
+	esc_text(err->file, strlen(err->file), file, sizeof(file));
 	if (err->line > 0)
-		snprintf(buf, size, "%s:%u: %s", err->file, err->line, err->msg);
+		snprintf(buf, size, "%s:%u: %s", file, err->line, err->msg);
 	else
-		snprintf(buf, size, "%s: %s", err->file, err->msg);
+		snprintf(buf, size, "%s: %s", file, err->msg);
 }
 
 const char *

@@ -54,7 +54,7 @@ struct cfg {
 
 /* How the loader reads a file a key names (TrustedNetworks /path): the
    shell provides it, so the core does no I/O.  read returns 0 with a
-   malloc'd buffer, or -1 with a message. */
+   malloc'd buffer, or -1 with a message that shows path escaped (esc.h). */
 struct cfg_reader {
 	int (*read)(void *arg, const char *path, char **buf_r, size_t *len_r,
 		    char *err, size_t errsize);
@@ -78,6 +78,11 @@ int cfg_defaults(struct cfg **cfg_r);
 /* Replace the socket (from -p), validating it as the config would. */
 int cfg_set_socket(struct cfg *cfg, const char *spec, struct cfg_error *err_r);
 
+/* Set one key from the command line (-u UserID, -P PidFile), checked as
+   the file's value would be. */
+int cfg_set_key(struct cfg *cfg, const char *key, const char *value,
+		struct cfg_error *err_r);
+
 /* Check what only makes sense for the whole config (remote socket). */
 int cfg_validate(const struct cfg *cfg, struct cfg_error *err_r);
 
@@ -86,7 +91,7 @@ void cfg_free(struct cfg **cfg);
 /* The keys of the table, for documentation checks: NULL past the last. */
 const char *cfg_key_name(size_t i);
 
-/* "file:line: message" (or "file: message") into buf. */
+/* "file:line: message" (or "file: message") into buf, file escaped. */
 void cfg_error_format(const struct cfg_error *err, char *buf, size_t size);
 
 #endif

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "esc.h"
+
 void
 rule_set_all(struct rule_set *s)
 {
@@ -61,8 +63,11 @@ rule_set_parse(const char *s, size_t len, struct rule_set *set, char *err, size_
 		if (n == 0)
 			break;
 		if (add_word(set, s + i, n) < 0) {
-			snprintf(err, errsize, "\"%.*s\" names no rule (a rule id, a prefix "
-				 "such as header.*, or all)", (int)(n > 60 ? 60 : n), s + i);
+			char shown[4 * 60 + 1];
+
+			snprintf(err, errsize, "\"%s\" names no rule (a rule id, a prefix "
+				 "such as header.*, or all)",
+				 esc_text(s + i, n > 60 ? 60 : n, shown, sizeof(shown)));
 			return -1;
 		}
 		i += n;
@@ -72,6 +77,12 @@ rule_set_parse(const char *s, size_t len, struct rule_set *set, char *err, size_
 			return 0;
 	snprintf(err, errsize, "no rule named");
 	return -1;
+}
+
+bool
+client_country_valid(const char *s, size_t len)
+{
+	return len == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z';
 }
 
 static bool

@@ -76,6 +76,10 @@ bool rule_set_has(const struct rule_set *s, enum rule_id rule);
    blanks.  Returns 0, or -1 with a message. */
 int rule_set_parse(const char *s, size_t len, struct rule_set *s_r, char *err, size_t errsize);
 
+/* True if s[0..len) is a country as a GeoIP database should give it:
+   two letters A-Z (ISO 3166 alpha-2).  Anything else is no country. */
+bool client_country_valid(const char *s, size_t len);
+
 /* pol: the configured policy in, the session's policy out. */
 void client_apply(const struct client_rules *cr, const struct client *cl,
 		  struct policy *pol, struct client_applied *applied_r);

@@ -45,3 +45,10 @@ esc_bytes(const char *in, size_t len, char *out, size_t outsize,
 		*consumed_r = i;
 	return o;
 }
+
+const char *
+esc_text(const char *in, size_t len, char *out, size_t outsize)
+{
+	esc_bytes(in, len, out, outsize, NULL);
+	return out;
+}

@@ -19,6 +19,10 @@
 size_t esc_bytes(const char *in, size_t len, char *out, size_t outsize,
 		 size_t *consumed_r);
 
+/* esc_bytes() of in[0..len) into out, returned: the escaped form of
+   attacker or command-line bytes as the argument of a message's "%s". */
+const char *esc_text(const char *in, size_t len, char *out, size_t outsize);
+
 /* True if c is a byte esc_bytes() writes as itself. */
 bool esc_is_plain(unsigned char c);
 

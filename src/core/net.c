@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "esc.h"
+
 static const unsigned char v4_prefix[12] = { [10] = 0xff, [11] = 0xff };
 
 bool
@@ -44,13 +46,14 @@ net_parse_addr(const char *s, struct net *a)
 int
 net_parse(const char *s, size_t len, struct net *net, char *err, size_t errsize)
 {
-	char text[NET_TEXT_MAX];
+	char text[NET_TEXT_MAX], shown[4 * NET_TEXT_MAX + 1];
 	const char *slash;
 	unsigned long prefix = 0;
 	bool v4;
 
 	if (len == 0 || len >= sizeof(text)) {
-		snprintf(err, errsize, "\"%.*s\" is not an address or network", (int)(len > 60 ? 60 : len), s);
+		snprintf(err, errsize, "\"%s\" is not an address or network",
+			 esc_text(s, len > 60 ? 60 : len, shown, sizeof(shown)));
 		return -1;
 	}
 	memcpy(text, s, len);
@@ -84,15 +87,15 @@ net_parse(const char *s, size_t len, struct net *net, char *err, size_t errsize)
 			for (unsigned b = net->prefix; b < 128; b++)
 				clean.addr[b / 8] &= (unsigned char)~(0x80 >> (b % 8));
 			net_format(clean.addr, fixed, sizeof(fixed));
-			snprintf(err, errsize, "\"%.*s\" has host bits set (did you mean %s/%lu?)",
-				 (int)len, s, fixed, prefix);
+			snprintf(err, errsize, "\"%s\" has host bits set (did you mean %s/%lu?)",
+				 esc_text(s, len, shown, sizeof(shown)), fixed, prefix);
 			return -1;
 		}
 	}
 	return 0;
 bad:
-	snprintf(err, errsize, "\"%.*s\" is not an address or network (a.b.c.d/n or x:y::z/n)",
-		 (int)(len > 60 ? 60 : len), s);
+	snprintf(err, errsize, "\"%s\" is not an address or network (a.b.c.d/n or x:y::z/n)",
+		 esc_text(s, len > 60 ? 60 : len, shown, sizeof(shown)));
 	return -1;
 }
 

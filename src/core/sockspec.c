@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "esc.h"
+
 static int fail(char *err, size_t errsize, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -47,12 +49,14 @@ sockspec_parse(const char *spec, struct sockspec *s, char *err, size_t errsize)
 {
 	const char *colon = strchr(spec, ':'), *rest, *at;
 	size_t kind_len;
+	char shown[512];	/* the spec in messages */
 
 	memset(s, 0, sizeof(*s));
+	esc_text(spec, strlen(spec), shown, sizeof(shown));
 	if (colon == NULL) {
 		if (spec[0] != '/')
 			return fail(err, errsize, "socket \"%s\": expected unix:/path, "
-				    "inet:PORT@HOST or inet6:PORT@HOST", spec);
+				    "inet:PORT@HOST or inet6:PORT@HOST", shown);
 		rest = spec;
 		s->type = SOCKSPEC_UNIX;
 		goto unix_path;
@@ -70,7 +74,7 @@ sockspec_parse(const char *spec, struct sockspec *s, char *err, size_t errsize)
 		s->type = SOCKSPEC_INET6;
 	else
 		return fail(err, errsize, "socket \"%s\": unknown socket type; expected "
-			    "unix:, local:, inet: or inet6:", spec);
+			    "unix:, local:, inet: or inet6:", shown);
 
 	at = strchr(rest, '@');
 	if (parse_port(rest, at ? (size_t)(at - rest) : strlen(rest), &s->port) < 0) {
@@ -80,17 +84,16 @@ sockspec_parse(const char *spec, struct sockspec *s, char *err, size_t errsize)
 
 		if (at == NULL && last != NULL &&
 		    parse_port(last + 1, strlen(last + 1), &port) == 0) {
-			char hint[SOCKSPEC_HOST_MAX + 32];
+			char host[4 * SOCKSPEC_HOST_MAX + 1];
 
-			snprintf(hint, sizeof(hint), "%s:%u@%.*s",
-				 s->type == SOCKSPEC_INET ? "inet" : "inet6", port,
-				 (int)(last - rest), rest);
+			esc_text(rest, (size_t)(last - rest), host, sizeof(host));
 			return fail(err, errsize, "socket \"%s\" is Postfix's syntax "
-				    "(inet:HOST:PORT); milter-guard uses libmilter's: %s",
-				    spec, hint);
+				    "(inet:HOST:PORT); milter-guard uses libmilter's: %s:%u@%s",
+				    shown, s->type == SOCKSPEC_INET ? "inet" : "inet6", port,
+				    host);
 		}
 		return fail(err, errsize, "socket \"%s\": expected a port number "
-			    "from 1 to 65535 (inet:PORT@HOST)", spec);
+			    "from 1 to 65535 (inet:PORT@HOST)", shown);
 	}
 	if (at != NULL) {
 		const char *host = at + 1;
@@ -101,7 +104,7 @@ sockspec_parse(const char *spec, struct sockspec *s, char *err, size_t errsize)
 			hlen -= 2;
 		}
 		if (hlen == 0 || hlen >= sizeof(s->host))
-			return fail(err, errsize, "socket \"%s\": bad host", spec);
+			return fail(err, errsize, "socket \"%s\": bad host", shown);
 		memcpy(s->host, host, hlen);
 		s->host[hlen] = '\0';
 	}
@@ -110,10 +113,10 @@ sockspec_parse(const char *spec, struct sockspec *s, char *err, size_t errsize)
 unix_path:
 	if (rest[0] != '/')
 		return fail(err, errsize, "socket \"%s\": the path of a unix socket "
-			    "must be absolute", spec);
+			    "must be absolute", shown);
 	if (strlen(rest) >= sizeof(s->path))
 		return fail(err, errsize, "socket \"%s\": path too long for a unix "
-			    "socket (at most 107 octets)", spec);
+			    "socket (at most 107 octets)", shown);
 	strcpy(s->path, rest);
 	return 0;
 }

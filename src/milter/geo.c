@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/client.h"
+#include "core/esc.h"
+
 struct geo {
 	MMDB_s db[2];		/* country, ASN */
 	bool open[2];
@@ -68,9 +71,12 @@ open_one(struct geo *g, int which, const char *path, char *err, size_t errsize)
 	}
 	if (db->metadata.database_type == NULL ||
 	    strstr(db->metadata.database_type, geo_type[which]) == NULL) {
+		const char *type = db->metadata.database_type;
+		char shown[256];
+
 		snprintf(err, errsize, "%s %s: a %s database, not a %s one", geo_key[which],
-			 path, db->metadata.database_type ? db->metadata.database_type : "(untyped)",
-			 geo_type[which]);
+			 path, type ? esc_text(type, strlen(type), shown, sizeof(shown)) :
+			 "(untyped)", geo_type[which]);
 		return -1;
 	}
 	return 0;
@@ -154,7 +160,7 @@ geo_lookup(const struct geo *g, const struct sockaddr *sa, struct geo_result *r)
 			char cc[8] = "";
 
 			copy_string(&res.entry, cc, sizeof(cc), country_path);
-			if (strlen(cc) == 2)
+			if (client_country_valid(cc, strlen(cc)))
 				memcpy(r->country, cc, 3);
 		} else {
 			MMDB_entry_data_s data;

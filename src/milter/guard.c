@@ -154,17 +154,19 @@ mg_guard_file(const char *path, bool secret, char *err, size_t errsize)
 {
 	struct stat st;
 	mode_t bad = secret ? (S_IRWXG | S_IRWXO) : (S_IWGRP | S_IWOTH);
+	char shown[MG_SHOWN_MAX];
 
 	if (stat(path, &st) < 0)
 		return 0;	/* the reader reports it */
+	esc_text(path, strlen(path), shown, sizeof(shown));
 	if (st.st_uid != 0 && st.st_uid != geteuid()) {
 		snprintf(err, errsize, "%s: unsafe: owned by uid %lu, not by root "
-			 "or by the daemon's user", path, (unsigned long)st.st_uid);
+			 "or by the daemon's user", shown, (unsigned long)st.st_uid);
 		return -1;
 	}
 	if (st.st_mode & bad) {
 		snprintf(err, errsize, "%s: unsafe: mode %03o lets other users %s it "
-			 "(chmod %s)", path, (unsigned)(st.st_mode & 0777),
+			 "(chmod %s)", shown, (unsigned)(st.st_mode & 0777),
 			 secret ? "read or change" : "change", secret ? "600" : "go-w");
 		return -1;
 	}

@@ -34,6 +34,7 @@
 #define MG_MAX_PACKET (1024 * 1024)	/* largest milter packet accepted */
 
 static struct mg_options opt;
+static char config_shown[MG_SHOWN_MAX];
 static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *pidfile_written;
 static char socket_path[SOCKSPEC_PATH_MAX];
@@ -277,18 +278,20 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
+	opt.config_shown = esc_text(opt.config_file, strlen(opt.config_file),
+				    config_shown, sizeof(config_shown));
 	if (mg_config_load(&opt, &cfg, &geo, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s\n", MG_NAME, err);
 		return EX_CONFIG;
 	}
 	if (mg_audit_key_load(cfg->audit_key_file, err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s: %s: %s\n", MG_NAME, opt.config_file, err);
+		fprintf(stderr, "%s: %s: %s\n", MG_NAME, opt.config_shown, err);
 		cfg_free(&cfg);
 		geo_close(&geo);
 		return EX_CONFIG;
 	}
 	if (check_only) {
-		printf("%s: %s: configuration OK\n", MG_NAME, opt.config_file);
+		printf("%s: %s: configuration OK\n", MG_NAME, opt.config_shown);
 		cfg_free(&cfg);
 		geo_close(&geo);
 		return EXIT_SUCCESS;
@@ -316,7 +319,7 @@ main(int argc, char **argv)
 	}
 	if (mg_guard_start(cfg) < 0 || mg_signals_start(&opt, mg_shutdown) < 0)
 		return EX_OSERR;
-	mg_log(LOG_INFO, "started: %s, socket %s, mode %s", opt.config_file,
+	mg_log(LOG_INFO, "started: %s, socket %s, mode %s", opt.config_shown,
 	       cfg->socket, pol_mode_name(cfg->policy.mode));
 	if (smfi_main() != MI_SUCCESS)
 		mg_shutdown("smfi_main failed");

@@ -19,9 +19,11 @@
 #include <libmilter/mfapi.h>
 
 #include "core/cfg.h"
+#include "core/esc.h"
 #include "core/event.h"
 
 #define MG_NAME "milter-guard"
+#define MG_SHOWN_MAX 1024	/* an escaped path or value in a message */
 
 /* --- log.c --- */
 void mg_log_open(bool to_stderr, const char *facility);
@@ -53,6 +55,7 @@ struct mg_config {
 
 struct mg_options {
 	const char *config_file;
+	const char *config_shown;	/* config_file escaped, for messages */
 	const char *socket;	/* -p */
 	const char *user;	/* -u */
 	const char *pidfile;	/* -P */

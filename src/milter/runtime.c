@@ -50,22 +50,23 @@ read_file(const char *path, char **buf_r, size_t *len_r, char *err, size_t errsi
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
-	char *buf;
+	char *buf, shown[MG_SHOWN_MAX];
 	size_t len = 0;
 
+	esc_text(path, strlen(path), shown, sizeof(shown));
 	if (fd < 0) {
-		snprintf(err, errsize, "%s: cannot open: %s", path, strerror(errno));
+		snprintf(err, errsize, "%s: cannot open: %s", shown, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > CONFIG_FILE_MAX) {
 		snprintf(err, errsize, "%s: not a regular file of at most %d octets",
-			 path, CONFIG_FILE_MAX);
+			 shown, CONFIG_FILE_MAX);
 		close(fd);
 		return -1;
 	}
 	buf = malloc((size_t)st.st_size + 1);
 	if (buf == NULL) {
-		snprintf(err, errsize, "%s: out of memory", path);
+		snprintf(err, errsize, "%s: out of memory", shown);
 		close(fd);
 		return -1;
 	}
@@ -84,19 +85,23 @@ read_file(const char *path, char **buf_r, size_t *len_r, char *err, size_t errsi
 	return 0;
 }
 
-/* Replace *dst with a copy of value, if the command line gave one. */
+/* -u and -P, where given, in place of UserID and PidFile: checked as the
+   file's values are, so that what is logged later is printable. */
 static int
-override(char **dst, const char *value)
+override(const struct mg_options *opt, struct cfg *cfg, struct cfg_error *cerr)
 {
-	char *copy;
+	const struct { const char *flag, *key, *value; } set[] = {
+		{ "-u", "UserID", opt->user }, { "-P", "PidFile", opt->pidfile },
+	};
 
-	if (value == NULL)
-		return 0;
-	copy = strdup(value);
-	if (copy == NULL)
-		return -1;
-	free(*dst);
-	*dst = copy;
+	for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
+		if (set[i].value != NULL &&
+		    cfg_set_key(cfg, set[i].key, set[i].value, cerr) < 0) {
+			snprintf(cerr->file, sizeof(cerr->file), "%s %s", set[i].flag,
+				 set[i].value);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -128,12 +133,8 @@ mg_config_load(const struct mg_options *opt, struct cfg **cfg_r, struct geo **ge
 		snprintf(cerr.file, sizeof(cerr.file), "-p %s", opt->socket);
 		r = -1;
 	}
-	if (r == 0 && (override(&(*cfg_r)->user, opt->user) < 0 ||
-		       override(&(*cfg_r)->pidfile, opt->pidfile) < 0)) {
-		snprintf(cerr.msg, sizeof(cerr.msg), "out of memory");
-		cerr.line = 0;
+	if (r == 0 && override(opt, *cfg_r, &cerr) < 0)
 		r = -1;
-	}
 	if (r < 0) {
 		cfg_error_format(&cerr, err, errsize);
 		cfg_free(cfg_r);
@@ -141,7 +142,7 @@ mg_config_load(const struct mg_options *opt, struct cfg **cfg_r, struct geo **ge
 	}
 	if (geo_open((*cfg_r)->geoip_country_db, (*cfg_r)->geoip_asn_db, geo_r,
 		     cerr.msg, sizeof(cerr.msg)) < 0) {
-		snprintf(err, errsize, "%s: %s", opt->config_file, cerr.msg);
+		snprintf(err, errsize, "%s: %s", opt->config_shown, cerr.msg);
 		cfg_free(cfg_r);
 		return -1;
 	}
@@ -271,7 +272,7 @@ mg_reload(const struct mg_options *opt)
 
 		mg_audit_lifecycle("reload", kv);
 	}
-	mg_log(LOG_INFO, "reload: %s loaded", opt->config_file);
+	mg_log(LOG_INFO, "reload: %s loaded", opt->config_shown);
 	mg_config_put(&old);
 }
 

@@ -70,7 +70,7 @@ signal_thread(void *arg)
 		if (sig < 0)
 			continue;	/* EINTR */
 		if (sig == SIGHUP) {
-			mg_log(LOG_INFO, "SIGHUP: reloading %s", sig_opt->config_file);
+			mg_log(LOG_INFO, "SIGHUP: reloading %s", sig_opt->config_shown);
 			mg_reload(sig_opt);
 			continue;
 		}

@@ -38,7 +38,7 @@
 
 /* One config's side of the run. */
 struct side {
-	const char *path;
+	char path[ID_MAX];	/* the config's name, escaped */
 	struct cfg *cfg;
 	struct geo *geo;
 	struct rp_runner rn;
@@ -99,24 +99,25 @@ static int
 read_small(const char *path, char **buf_r, size_t *len_r, char *err, size_t errsize)
 {
 	FILE *f = fopen(path, "rb");
-	char *buf;
+	char *buf, shown[ID_MAX];
 	size_t n;
 
+	esc_text(path, strlen(path), shown, sizeof(shown));
 	if (f == NULL) {
-		snprintf(err, errsize, "%s: cannot open: %s", path, strerror(errno));
+		snprintf(err, errsize, "%s: cannot open: %s", shown, strerror(errno));
 		return -1;
 	}
 	buf = malloc(CONFIG_FILE_MAX + 1);
 	if (buf == NULL) {
 		fclose(f);
-		snprintf(err, errsize, "%s: out of memory", path);
+		snprintf(err, errsize, "%s: out of memory", shown);
 		return -1;
 	}
 	n = fread(buf, 1, CONFIG_FILE_MAX + 1, f);
 	fclose(f);
 	if (n > CONFIG_FILE_MAX) {
 		free(buf);
-		snprintf(err, errsize, "%s: larger than %d octets", path, CONFIG_FILE_MAX);
+		snprintf(err, errsize, "%s: larger than %d octets", shown, CONFIG_FILE_MAX);
 		return -1;
 	}
 	*buf_r = buf;
@@ -142,7 +143,7 @@ load_side(struct side *sd, const char *path)
 	size_t len;
 	int r;
 
-	sd->path = path;
+	esc_text(path, strlen(path), sd->path, sizeof(sd->path));
 	if (read_small(path, &buf, &len, err, sizeof(err)) < 0) {
 		fprintf(stderr, "milter-guard-replay: %s\n", err);
 		return -1;
@@ -156,7 +157,7 @@ load_side(struct side *sd, const char *path)
 	}
 	if (geo_open(sd->cfg->geoip_country_db, sd->cfg->geoip_asn_db, &sd->geo, err,
 		     sizeof(err)) < 0) {
-		fprintf(stderr, "milter-guard-replay: %s: %s\n", path, err);
+		fprintf(stderr, "milter-guard-replay: %s: %s\n", sd->path, err);
 		return -1;
 	}
 	rp_runner_init(&sd->rn, sd->cfg, RP_VIEW_POSTFIX);
@@ -182,7 +183,7 @@ print_finding(FILE *f, const struct policy *pol, const struct finding *fi)
 
 	fprintf(f, "    %s action=%s%s field=", rule_table[fi->rule].name,
 		rule_action_name(a), monitored ? " monitor" : "");
-	put_escaped(f, fi->field, strlen(fi->field));
+	fputs(fi->field, f);	/* escaped when the finding was made */
 	fprintf(f, " length=%zu", fi->length);
 	if (fi->limit != RULE_NO_LIMIT)
 		fprintf(f, " limit=%lu", fi->limit);
@@ -303,7 +304,8 @@ message(const char *id_raw, size_t id_len, const char *msg, size_t len)
 	for (size_t i = 0; i < nsides; i++) {
 		struct side *sd = &sides[i];
 
-		if (rp_run(&sd->rn, &env, msg, len, id, &sd->res) < 0) {
+		/* the raw name: the event builder escapes the queue id */
+		if (rp_run(&sd->rn, &env, msg, len, id_raw, &sd->res) < 0) {
 			fprintf(stderr, "milter-guard-replay: %s: out of memory\n", id);
 			errors++;
 			return;
@@ -363,7 +365,8 @@ mbox(const char *path, const char *buf, size_t len)
 			char *p = realloc(unquoted.p, mlen + 1);
 
 			if (p == NULL) {
-				fprintf(stderr, "milter-guard-replay: %s: out of memory\n", path);
+				fprintf(stderr, "milter-guard-replay: %s: out of memory\n",
+					esc_text(path, plen, id, sizeof(id)));
 				errors++;
 				return;
 			}
@@ -602,12 +605,14 @@ explain(const char *id, const struct side *sd, const struct rp_envelope *env,
 	const struct rp_result *r = &sd->res;
 	const struct sess *s = &sd->rn.sess;
 	const struct policy *pol = sess_policy(s);
+	char country[4 * sizeof(s->client.country) + 1];
 
 	print_verdict(stdout, id, sd);
 	printf("  mode=%s client.ip=%s client.country=%s client.asn=%lu trusted=%s "
 	       "authenticated=%s overrides=[", pol_mode_name(pol->mode),
 	       s->client_ip[0] ? s->client_ip : "-",
-	       s->client.country[0] ? s->client.country : "-", s->client.asn,
+	       s->client.country[0] ? esc_text(s->client.country, strlen(s->client.country),
+					       country, sizeof(country)) : "-", s->client.asn,
 	       s->applied.trusted ? "true" : "false",
 	       s->applied.authenticated ? "true" : "false");
 	for (size_t i = 0; i < s->applied.noverrides; i++) {
@@ -640,7 +645,7 @@ explain(const char *id, const struct side *sd, const struct rp_envelope *env,
 			printf(" result=not-reached");
 		else if (fi != NULL) {
 			printf(" result=found length=%zu offset=%zu field=", fi->length, fi->offset);
-			put_escaped(stdout, fi->field, strlen(fi->field));
+			fputs(fi->field, stdout);	/* escaped when the finding was made */
 		} else if (finding_list_dropped(&r->findings, id_))
 			printf(" result=found (past the finding cap)");
 		else if (a == ACTION_ACCEPT)
@@ -696,11 +701,14 @@ summary(FILE *f, double secs, double cpu)
 static int
 parse_enum(const char *v, const char *a, const char *b, const char *what)
 {
+	char shown[ID_MAX];
+
 	if (strcmp(v, a) == 0)
 		return 0;
 	if (strcmp(v, b) == 0)
 		return 1;
-	fprintf(stderr, "milter-guard-replay: %s: %s or %s, not %s\n", what, a, b, v);
+	fprintf(stderr, "milter-guard-replay: %s: %s or %s, not %s\n", what, a, b,
+		esc_text(v, strlen(v), shown, sizeof(shown)));
 	exit(EXIT_TROUBLE);
 }
 
@@ -794,10 +802,11 @@ main(int argc, char **argv)
 		o.env.rcpt[o.env.nrcpt++] = "<postmaster@localhost>";
 	if (o.client_ip != NULL) {
 		struct net n;
+		char shown[ID_MAX];
 
 		if (net_parse_addr(o.client_ip, &n) < 0) {
 			fprintf(stderr, "milter-guard-replay: --client-ip %s: not an address\n",
-				o.client_ip);
+				esc_text(o.client_ip, strlen(o.client_ip), shown, sizeof(shown)));
 			return EXIT_TROUBLE;
 		}
 		memcpy(o.env.addr, n.addr, sizeof(o.env.addr));

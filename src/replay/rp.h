@@ -113,7 +113,7 @@ struct rp_runner {
 	enum rp_view view;
 	FILE *json;		/* events go here when not NULL */
 	const char *host;	/* for the events */
-	const char *id;		/* the message now: its queue id in events */
+	const char *id;		/* the message now, raw: its queue id in events */
 	unsigned long sessions;
 	bool authenticated;	/* of the message now */
 	struct rp_result *res;

@@ -137,6 +137,89 @@ START_TEST(a_command_line_socket_is_validated_like_the_file)
 }
 END_TEST
 
+/* A reader that gives every file the text arg points to. */
+static int
+read_text(void *arg, const char *path, char **buf_r, size_t *len_r, char *err,
+	  size_t errsize)
+{
+	(void)path;
+	(void)err;
+	(void)errsize;
+	*buf_r = strdup(arg);
+	ck_assert_ptr_nonnull(*buf_r);
+	*len_r = strlen(arg);
+	return 0;
+}
+
+/* The file part of "file:line: message": the config's name comes from
+   the command line, the name of a TrustedNetworks file from the config. */
+START_TEST(escapes_an_esc_byte_in_the_config_file_name)
+{
+	static const char bad_mode[] = "Mode x\n";
+	struct cfg_error err;
+	struct cfg *cfg;
+	char msg[1024];
+
+	ck_assert_int_eq(cfg_load(bad_mode, strlen(bad_mode), "mg\x1b[2J.conf", NULL,
+				  &cfg, &err), -1);
+	cfg_error_format(&err, msg, sizeof(msg));
+	ck_assert_str_eq(msg, "mg\\x1b[2J.conf:1: Mode: \"x\" is not enforce or monitor");
+}
+END_TEST
+
+START_TEST(escapes_an_esc_byte_in_a_trusted_networks_file_name)
+{
+	static const char nets[] = "TrustedNetworks /etc/mg/tr\x1b[2Justed\n";
+	struct cfg_reader reader = { read_text, (void *)"192.0.2.0/24\nnot-a-net\n" };
+	struct cfg_error err;
+	struct cfg *cfg;
+	char msg[1024];
+
+	ck_assert_int_eq(cfg_load(nets, strlen(nets), "mg.conf", &reader, &cfg, &err), -1);
+	cfg_error_format(&err, msg, sizeof(msg));
+	ck_assert_str_eq(msg, "/etc/mg/tr\\x1b[2Justed:2: TrustedNetworks: \"not-a-net\" "
+			 "is not an address or network (a.b.c.d/n or x:y::z/n)");
+}
+END_TEST
+
+START_TEST(a_command_line_socket_must_be_printable)
+{
+	struct cfg *cfg;
+	struct cfg_error err = { 0 };
+
+	ck_assert_int_eq(cfg_defaults(&cfg), 0);
+	ck_assert_int_eq(cfg_set_socket(cfg, "unix:/run/\x1b[2J.sock", &err), -1);
+	ck_assert_str_eq(err.msg, "Socket: value must be printable US-ASCII");
+	ck_assert_int_eq(cfg_set_socket(cfg, "unix:run/\x1b[2J.sock", &err), -1);
+	ck_assert_str_eq(err.msg, "socket \"unix:run/\\x1b[2J.sock\": the path of a "
+			 "unix socket must be absolute");
+	cfg_free(&cfg);
+}
+END_TEST
+
+/* -u and -P: the checks of UserID and PidFile, with the same messages. */
+START_TEST(a_command_line_user_or_pidfile_is_checked_like_the_file)
+{
+	struct cfg *cfg;
+	struct cfg_error err = { 0 };
+
+	ck_assert_int_eq(cfg_defaults(&cfg), 0);
+	ck_assert_int_eq(cfg_set_key(cfg, "PidFile", "/run/mg.pid", &err), 0);
+	ck_assert_str_eq(cfg->pidfile, "/run/mg.pid");
+	ck_assert_int_eq(cfg_set_key(cfg, "UserID", "mg:postfix", &err), 0);
+	ck_assert_str_eq(cfg->user, "mg:postfix");
+	ck_assert_int_eq(cfg_set_key(cfg, "PidFile", "/run/\x1b[2J.pid", &err), -1);
+	ck_assert_str_eq(err.msg, "PidFile: value must be printable US-ASCII");
+	ck_assert_int_eq(cfg_set_key(cfg, "PidFile", "run/mg.pid", &err), -1);
+	ck_assert_str_eq(err.msg, "PidFile: \"run/mg.pid\" is not an absolute path");
+	ck_assert_int_eq(cfg_set_key(cfg, "UserID", "mg\r", &err), -1);
+	ck_assert_str_eq(err.msg, "UserID: value must be printable US-ASCII");
+	ck_assert_uint_eq(err.line, 0);
+	ck_assert_str_eq(cfg->pidfile, "/run/mg.pid");
+	cfg_free(&cfg);
+}
+END_TEST
+
 /* The shipped file mirrors the key table and the rule catalogue. */
 START_TEST(the_shipped_config_loads_and_names_every_key_and_rule)
 {
@@ -206,6 +289,10 @@ config_suite(void)
 	tcase_add_test(tc, reads_every_key_of_a_good_config);
 	tcase_add_test(tc, an_empty_file_gives_the_documented_defaults);
 	tcase_add_test(tc, a_command_line_socket_is_validated_like_the_file);
+	tcase_add_test(tc, escapes_an_esc_byte_in_the_config_file_name);
+	tcase_add_test(tc, escapes_an_esc_byte_in_a_trusted_networks_file_name);
+	tcase_add_test(tc, a_command_line_socket_must_be_printable);
+	tcase_add_test(tc, a_command_line_user_or_pidfile_is_checked_like_the_file);
 	tcase_add_test(tc, the_shipped_config_loads_and_names_every_key_and_rule);
 	tcase_add_test(tc, the_man_page_documents_every_key_and_rule_once);
 	suite_add_tcase(s, tc);

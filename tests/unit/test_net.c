@@ -84,6 +84,23 @@ START_TEST(rule_sets_take_ids_prefixes_and_all)
 }
 END_TEST
 
+/* What a GeoIP database gives as country.iso_code is taken only when it
+   is a country code: two letters A-Z.  Anything else is no country. */
+START_TEST(keeps_only_a_two_letter_country)
+{
+	static const struct { const char *s; size_t len; bool valid; } cases[] = {
+		{ "GB", 2, true }, { "ZA", 2, true }, { "gb", 2, false },
+		{ "G", 1, false }, { "GBR", 3, false }, { "", 0, false },
+		{ "\x1b[", 2, false }, { "G\x1b", 2, false }, { "G\0", 2, false },
+		{ "\xc3\x85", 2, false }, { "G1", 2, false }, { "@[", 2, false },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ck_assert_msg(client_country_valid(cases[i].s, cases[i].len) == cases[i].valid,
+			      "case %zu", i);
+}
+END_TEST
+
 static struct cfg *
 load(const char *text)
 {
@@ -170,6 +187,7 @@ net_suite(void)
 	tcase_add_test(tc, matches_ipv4_networks_and_their_mapped_form);
 	tcase_add_test(tc, matches_ipv6_networks_at_odd_prefixes);
 	tcase_add_test(tc, refuses_host_bits_naming_the_network_meant);
+	tcase_add_test(tc, keeps_only_a_two_letter_country);
 	tcase_add_test(tc, rule_sets_take_ids_prefixes_and_all);
 	tcase_add_test(tc, a_trusted_network_switches_the_exempted_rules_off);
 	tcase_add_test(tc, an_authenticated_client_is_exempt_only_when_asked);
