@@ -6,8 +6,9 @@
  *
  * On stderr (-f: systemd's journal, a container's log collector) a line
  * waits at most LOG_WAIT_MS for a reader that has stopped reading; lines
- * that could not wait are counted and the count is logged when stderr
- * takes lines again.  A thread that logs while holding a lock (the audit
+ * that could not wait are counted (once one could not, the next ones only
+ * look whether stderr reads again, without waiting) and the count is
+ * logged when stderr takes lines again.  A thread that logs while holding a lock (the audit
  * sinks) thus never holds it for long.
  */
 #include "mg.h"
@@ -54,11 +55,7 @@ put_within(int fd, const char *buf, size_t len, long long deadline, size_t *done
 		ssize_t n;
 		int r;
 
-		if (left <= 0) {
-			errno = ETIMEDOUT;
-			break;
-		}
-		r = poll(&p, 1, (int)left);
+		r = poll(&p, 1, left > 0 ? (int)left : 0);	/* past it: a look */
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
@@ -143,9 +140,10 @@ mg_log(int prio, const char *fmt, ...)
 		n = snprintf(line, sizeof(line), "%s: %s: %s\n", MG_NAME, level[prio & 7], msg);
 		pthread_mutex_lock(&log_lock);
 		if (log_dropped > 0) {
+			/* stalled: a look, no wait, until it reads again */
 			k = snprintf(note, sizeof(note), "%s: warning: %lu log lines were "
 				     "dropped: stderr was not read\n", MG_NAME, log_dropped);
-			if (mg_lines_put(&log_err, note, (size_t)k, LOG_WAIT_MS) == 0)
+			if (mg_lines_put(&log_err, note, (size_t)k, 0) == 0)
 				log_dropped = 0;
 		}
 		if (log_dropped > 0 ||

@@ -41,7 +41,7 @@ struct mg_lines {
 };
 
 /* Write buf[0..len) (whole lines); 0, or -1 with errno (ETIMEDOUT: the
-   reader did not read for wait_ms). */
+   reader did not read for wait_ms; 0: only if it takes them at once). */
 int mg_lines_put(struct mg_lines *w, const char *buf, size_t len, int wait_ms);
 
 /* --- runtime.c --- */
