@@ -24,12 +24,15 @@ malloc(size_t n)
 	static size_t min;
 	static const char *flag;
 
-	if (next == NULL) {
+	if (next == NULL)
+		next = (void *(*)(size_t))dlsym(RTLD_NEXT, "malloc");
+	if (flag == NULL) {
+		/* read until found: a sanitizer's runtime allocates before the
+		   environment can be read */
 		const char *m = getenv("FAILMALLOC_MIN");
 
 		flag = getenv("FAILMALLOC_FLAG");
 		min = m != NULL ? strtoul(m, NULL, 10) : 0;
-		next = (void *(*)(size_t))dlsym(RTLD_NEXT, "malloc");
 	}
 	if (flag != NULL && min > 0 && n >= min && access(flag, F_OK) == 0) {
 		errno = ENOMEM;

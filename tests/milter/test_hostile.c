@@ -511,6 +511,37 @@ END_TEST
 /* 1,000 sessions opened (OPTNEG, CONNECT, HELO) and left idle: normal
    sessions are served up to the cap, exactly, and the next one gets 421.
    An earlier case that left a session counted would show here. */
+/* Whether a new session is admitted (continue at CONNECT, not 421)
+   within ms: places free as the daemon handles closes. */
+static bool
+admitted_within(long ms)
+{
+	long end = mgd_now_ms() + ms;
+	struct mclient *mc;
+	struct mclient_optneg on;
+	struct mclient_reply r = { 0 };
+	const char *err;
+	char spec[320];
+	char cmd;
+
+	snprintf(spec, sizeof(spec), "unix:%s", d.sock);
+	do {
+		mgd_sleep_ms(10);
+		ck_assert_int_eq(mclient_open(spec, 5000, &mc, &err), 0);
+		ck_assert_int_eq(mclient_optneg(mc, MCLIENT_POSTFIX_VERSION, MCLIENT_POSTFIX_ACTIONS,
+						MCLIENT_POSTFIX_PROTOCOL, &on), 0);
+		ck_assert_int_eq(mclient_connect(mc, "client.test.example", '4', 50123,
+						 "192.0.2.25", &r), 0);
+		cmd = r.cmd;
+		mclient_reply_clear(&r);
+		mclient_quit(mc);
+		mclient_close(&mc);
+		if (cmd == 'c')
+			return true;
+	} while (mgd_now_ms() < end);
+	return false;
+}
+
 START_TEST(serves_beside_1000_idle_sessions_up_to_the_cap_exactly)
 {
 	static struct mclient *idle[IDLE_CONNS];
@@ -547,26 +578,13 @@ START_TEST(serves_beside_1000_idle_sessions_up_to_the_cap_exactly)
 	/* one place frees: the next session is served */
 	mclient_quit(extra[0]);
 	mclient_close(&extra[0]);
-	for (int i = 0; i < 100; i++) {
-		mgd_sleep_ms(10);
-		ck_assert_int_eq(mclient_open(spec, 5000, &over, &err), 0);
-		ck_assert_int_eq(mclient_optneg(over, MCLIENT_POSTFIX_VERSION,
-						MCLIENT_POSTFIX_ACTIONS,
-						MCLIENT_POSTFIX_PROTOCOL, &on), 0);
-		ck_assert_int_eq(mclient_connect(over, "client.test.example", '4', 50123,
-						 "192.0.2.25", &r), 0);
-		mclient_close(&over);
-		if (r.cmd == 'c')
-			break;
-		mclient_reply_clear(&r);
-	}
-	ck_assert_int_eq(r.cmd, 'c');
-	mclient_reply_clear(&r);
+	ck_assert(admitted_within(1000));
 	for (int i = 1; i < CAP - IDLE_CONNS; i++)
 		mclient_close(&extra[i]);
 	for (int i = 0; i < IDLE_CONNS; i++)
 		mclient_close(&idle[i]);	/* vanish, no QUIT */
-	mgd_sleep_ms(300);
+	/* 2,003 closes take a while on a loaded machine (sanitizers) */
+	ck_assert(admitted_within(10000));
 	assert_served();
 }
 END_TEST

@@ -341,6 +341,7 @@ START_TEST(keeps_a_pipe_in_a_banner_out_of_the_perfdata)
 	free(s);
 	s = report_json_r(&r);
 	ck_assert_ptr_nonnull(strstr(s, "\"postfix\": \"3.7\\\\x7cx\""));
+	free(s);
 	report_deinit(&r);
 }
 END_TEST
