@@ -83,15 +83,6 @@ static struct {
 	.sink = { { .fd = -1 }, { .fd = -1 }, { .fd = -1, .out = { STDOUT_FILENO, false } } },
 };
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* --- the key ------------------------------------------------------------- */
 
 int
@@ -275,7 +266,7 @@ fail(struct sink *s, enum sink_id id, int err, const char *what)
 	s->lost = 0;
 	s->first_seq = s->last_seq = 0;
 	mg_now(&s->since);
-	s->retry_at = now_ms() + AUDIT_RETRY_MS;
+	s->retry_at = mg_mono_ms() + AUDIT_RETRY_MS;
 	mg_log(LOG_ERR, "audit %s %s: %s failed: %s; the events it misses are "
 	       "counted, and it is tried again every %d ms", sink_name[id], s->path,
 	       what, strerror(err), AUDIT_RETRY_MS);
@@ -490,7 +481,7 @@ file_watch_locked(void)
 static void
 retry_locked(void)
 {
-	long long now = now_ms();
+	long long now = mg_mono_ms();
 
 	for (int id = 0; id < SINK_COUNT; id++) {
 		struct sink *s = &au.sink[id];

@@ -353,8 +353,14 @@ mg_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct mg_conn *c = conn_of(ctx);
 
-	if (c == NULL)
+	if (c == NULL) {
+		/* no CONNECT: answered at end of headers, if it may not be here */
+		const struct mg_conn *n = mg_smfi->getpriv(ctx);
+
+		if (n != NULL && (n->protocol & SMFIP_NR_HDR))
+			return SMFIS_NOREPLY;
 		return internal_error(ctx, NULL, STAGE_HEADER, "no connection context");
+	}
 	if (c->header_failed)
 		return no_reply_or(c, SMFIP_NR_HDR, SMFIS_CONTINUE);
 	if (sess_header(&c->sess, name, strlen(name), value, strlen(value)) < 0) {

@@ -8,8 +8,8 @@
  * waits at most LOG_WAIT_MS for a reader that has stopped reading; lines
  * that could not wait are counted (once one could not, the next ones only
  * look whether stderr reads again, without waiting) and the count is
- * logged when stderr takes lines again.  A thread that logs while holding a lock (the audit
- * sinks) thus never holds it for long.
+ * logged when stderr takes lines again.  A thread that logs while
+ * holding a lock (the audit sinks) thus never holds it for long.
  */
 #include "mg.h"
 
@@ -29,11 +29,15 @@
 
 static bool log_stderr;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+/* One writer at a time on any descriptor: stdout and stderr may be one
+   pipe, and poll() saying it takes a piece holds only if nobody else
+   writes in between.  Innermost: nothing logs under it. */
+static pthread_mutex_t lines_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mg_lines log_err = { STDERR_FILENO, false };
 static unsigned long log_dropped;	/* lines stderr did not take */
 
-static long long
-mono_ms(void)
+long long
+mg_mono_ms(void)
 {
 	struct timespec ts;
 
@@ -50,7 +54,7 @@ put_within(int fd, const char *buf, size_t len, long long deadline, size_t *done
 
 	while (done < len) {
 		struct pollfd p = { .fd = fd, .events = POLLOUT };
-		long long left = deadline - mono_ms();
+		long long left = deadline - mg_mono_ms();
 		size_t piece = len - done < LINES_PIECE ? len - done : LINES_PIECE;
 		ssize_t n;
 		int r;
@@ -80,18 +84,23 @@ put_within(int fd, const char *buf, size_t len, long long deadline, size_t *done
 int
 mg_lines_put(struct mg_lines *w, const char *buf, size_t len, int wait_ms)
 {
-	long long deadline = mono_ms() + wait_ms;
+	long long deadline = mg_mono_ms() + wait_ms;
 	size_t done;
+	int rc = -1;
 
+	pthread_mutex_lock(&lines_lock);
 	if (w->partial) {
 		if (put_within(w->fd, "\n", 1, deadline, &done) < 0)
-			return -1;
+			goto out;
 		w->partial = false;
 	}
 	if (put_within(w->fd, buf, len, deadline, &done) == 0)
-		return 0;
-	w->partial = done > 0;
-	return -1;
+		rc = 0;
+	else
+		w->partial = done > 0;
+out:
+	pthread_mutex_unlock(&lines_lock);
+	return rc;
 }
 
 static const struct {

@@ -30,6 +30,8 @@ void mg_log_open(bool to_stderr, const char *facility);
 /* A SyslogFacility name's LOG_ value (LOG_MAIL if unknown). */
 int mg_log_facility(const char *name);
 void mg_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* CLOCK_MONOTONIC in milliseconds. */
+long long mg_mono_ms(void);
 
 /* Lines to a descriptor whose reader may stop reading (stdout or stderr
    as a pipe to a log collector): each write waits at most wait_ms for the
