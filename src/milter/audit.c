@@ -7,8 +7,9 @@
  * so the chain order is the order of every sink.  The lock covers the seal
  * and the writes and nothing else; a syslog datagram is sent without
  * blocking, and a reader of stdout that stops reading (a stalled pipe or
- * log collector) is waited for at most AUDIT_STDOUT_WAIT_MS, so no
- * callback, reload or stop waits behind it.
+ * log collector) is waited for at most AUDIT_STDOUT_WAIT_MS (and, while
+ * it fails, once a second), so a callback, reload or stop waits at most
+ * that long behind it.
  *
  * A sink that fails is never silent: the failure is logged, the events it
  * misses are counted (and, chained, their seq range kept), and at most once

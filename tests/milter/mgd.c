@@ -323,25 +323,37 @@ mgd_session_from(const struct mgd *d, char family, const char *addr)
 }
 
 struct mclient *
-mgd_session_connected(const struct mgd *d, char family, const char *addr)
+mgd_connect_offering(const struct mgd *d, unsigned long actions, char family,
+		     const char *addr, struct mclient_optneg *on_r, char *cmd_r)
 {
 	struct mclient *mc;
-	struct mclient_optneg on;
 	struct mclient_reply r = { 0 };
 	const char *err;
 	char spec[320];
 
 	snprintf(spec, sizeof(spec), "unix:%s", d->sock);
 	ck_assert_msg(mclient_open(spec, TIMEOUT_MS, &mc, &err) == 0, "%s", err);
-	ck_assert_msg(mclient_optneg(mc, MCLIENT_POSTFIX_VERSION, MCLIENT_POSTFIX_ACTIONS,
-				     MCLIENT_POSTFIX_PROTOCOL, &on) == 0, "%s", mclient_error(mc));
+	ck_assert_msg(mclient_optneg(mc, MCLIENT_POSTFIX_VERSION, actions,
+				     MCLIENT_POSTFIX_PROTOCOL, on_r) == 0, "%s", mclient_error(mc));
+	ck_assert_int_eq(mclient_connect(mc, "client.test.example", family, 50123,
+					 addr, &r), 0);
+	*cmd_r = r.cmd;
+	mclient_reply_clear(&r);
+	return mc;
+}
+
+struct mclient *
+mgd_session_connected(const struct mgd *d, char family, const char *addr)
+{
+	struct mclient_optneg on;
+	char cmd;
+	struct mclient *mc = mgd_connect_offering(d, MCLIENT_POSTFIX_ACTIONS, family, addr,
+						  &on, &cmd);
+
 	ck_assert_uint_eq(on.version, 6);
 	ck_assert(on.actions & SMFIF_QUARANTINE);
 	ck_assert(on.actions & SMFIF_ADDHDRS);
-	ck_assert_int_eq(mclient_connect(mc, "client.test.example", family, 50123,
-					 addr, &r), 0);
-	ck_assert_int_eq(r.cmd, 'c');
-	mclient_reply_clear(&r);
+	ck_assert_int_eq(cmd, 'c');
 	return mc;
 }
 

@@ -63,6 +63,11 @@ struct mclient *mgd_session(const struct mgd *d);
 struct mclient *mgd_session_from(const struct mgd *d, char family, const char *addr);
 /* The same without HELO (client name client.test.example). */
 struct mclient *mgd_session_connected(const struct mgd *d, char family, const char *addr);
+/* OPTNEG as Postfix but offering only `actions' (SMFIF_*), and CONNECT
+   from family/addr: the OPTNEG reply in *on_r, the CONNECT reply's
+   command in *cmd_r ('c', or 'y' past MaxConnections), not checked. */
+struct mclient *mgd_connect_offering(const struct mgd *d, unsigned long actions, char family,
+				     const char *addr, struct mclient_optneg *on_r, char *cmd_r);
 
 void mgd_sleep_ms(long ms);
 long mgd_now_ms(void);		/* CLOCK_MONOTONIC */

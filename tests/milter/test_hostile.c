@@ -199,9 +199,9 @@ raw_reply(int fd, char *data, size_t size)
 /* --- the normal session every case must leave intact --------------------- */
 
 static void
-assert_served(void)
+assert_served_by(const struct mgd *m)
 {
-	struct mclient *mc = mgd_session(&d);
+	struct mclient *mc = mgd_session(m);
 	struct mclient_reply r = { 0 };
 	const char *bad[] = { INJECTED, NULL }, *good[] = { "<alice@example.org>", NULL };
 	const char *rcpt[] = { "<bob@example.com>", NULL }, *qid[] = { "i", "H0ST1LE", NULL };
@@ -225,7 +225,13 @@ assert_served(void)
 	mclient_reply_clear(&r);
 	mclient_quit(mc);
 	mclient_close(&mc);
-	ck_assert_int_eq(kill(d.pid, 0), 0);
+	ck_assert_int_eq(kill(m->pid, 0), 0);
+}
+
+static void
+assert_served(void)
+{
+	assert_served_by(&d);
 }
 
 /* Served beside the connections fds, and again once they are closed. */
@@ -519,21 +525,11 @@ admitted_within(long ms)
 	long end = mgd_now_ms() + ms;
 	struct mclient *mc;
 	struct mclient_optneg on;
-	struct mclient_reply r = { 0 };
-	const char *err;
-	char spec[320];
 	char cmd;
 
-	snprintf(spec, sizeof(spec), "unix:%s", d.sock);
 	do {
 		mgd_sleep_ms(10);
-		ck_assert_int_eq(mclient_open(spec, 5000, &mc, &err), 0);
-		ck_assert_int_eq(mclient_optneg(mc, MCLIENT_POSTFIX_VERSION, MCLIENT_POSTFIX_ACTIONS,
-						MCLIENT_POSTFIX_PROTOCOL, &on), 0);
-		ck_assert_int_eq(mclient_connect(mc, "client.test.example", '4', 50123,
-						 "192.0.2.25", &r), 0);
-		cmd = r.cmd;
-		mclient_reply_clear(&r);
+		mc = mgd_connect_offering(&d, MCLIENT_POSTFIX_ACTIONS, '4', "192.0.2.25", &on, &cmd);
 		mclient_quit(mc);
 		mclient_close(&mc);
 		if (cmd == 'c')
@@ -686,17 +682,7 @@ START_TEST(an_out_of_memory_header_tempfails_at_end_of_headers)
 	json_decref(evs);
 
 	/* memory again: the next message is served */
-	mc = mgd_session(&m);
-	ck_assert_int_eq(mclient_mail(mc, mail, &r), 0);
-	ck_assert_int_eq(mclient_rcpt(mc, rcpt, &r), 0);
-	ck_assert_int_eq(mclient_header(mc, "From", " a@example.org", &r), 0);
-	ck_assert_int_eq(mclient_eoh(mc, &r), 0);
-	ck_assert_int_eq(r.cmd, 'c');
-	ck_assert_int_eq(mclient_eom(mc, &r), 0);
-	ck_assert_int_eq(r.cmd, 'c');
-	mclient_reply_clear(&r);
-	mclient_quit(mc);
-	mclient_close(&mc);
+	assert_served_by(&m);
 	mgd_kill(&m);
 	rmdir(dir);
 }

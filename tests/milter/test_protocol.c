@@ -401,20 +401,13 @@ END_TEST
 static struct mclient *
 session_offering(unsigned long actions)
 {
-	struct mclient *mc;
 	struct mclient_optneg on;
 	struct mclient_reply r = { 0 };
-	const char *err;
-	char spec[320];
+	char cmd;
+	struct mclient *mc = mgd_connect_offering(&d, actions, '4', "192.0.2.25", &on, &cmd);
 
-	snprintf(spec, sizeof(spec), "unix:%s", d.sock);
-	ck_assert_msg(mclient_open(spec, 5000, &mc, &err) == 0, "%s", err);
-	ck_assert_int_eq(mclient_optneg(mc, MCLIENT_POSTFIX_VERSION, actions,
-					MCLIENT_POSTFIX_PROTOCOL, &on), 0);
 	ck_assert_uint_eq(on.actions & ~actions, 0);
-	ck_assert_int_eq(mclient_connect(mc, "client.test.example", '4', 50123,
-					 "192.0.2.25", &r), 0);
-	ck_assert_int_eq(r.cmd, 'c');
+	ck_assert_int_eq(cmd, 'c');
 	ck_assert_int_eq(mclient_helo(mc, "client.test.example", &r), 0);
 	mclient_reply_clear(&r);
 	return mc;
